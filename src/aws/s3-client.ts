@@ -1,0 +1,70 @@
+import { Agent as HttpAgent } from "node:http";
+import { Agent as HttpsAgent } from "node:https";
+import { S3Client } from "@aws-sdk/client-s3";
+import { fromIni } from "@aws-sdk/credential-providers";
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@aws-sdk/types";
+import { NodeHttpHandler } from "@smithy/node-http-handler";
+import { loadSharedConfigFiles } from "@smithy/shared-ini-file-loader";
+
+/** How to reach one side, as the user gave it (CLI flags or environment), already validated. */
+export interface SideSettings {
+  region?: string;
+  profile?: string;
+  endpoint?: string;
+  credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider;
+}
+
+export interface ClientTuning {
+  /** Sockets per side: parts in flight plus the HEAD and list requests beside them. */
+  maxSockets: number;
+  /** SDK attempts per request (metadata calls; data transfers retry on their own). */
+  maxAttempts: number;
+}
+
+export interface ResolvedSide {
+  region: string;
+  endpoint?: string;
+  credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider;
+}
+
+/**
+ * Fills region and endpoint from the shared-config profile. The SDK honours a profile's
+ * `endpoint_url` only for the profile selected by AWS_PROFILE, and a copy needs two profiles at once.
+ */
+export async function resolveSide(side: SideSettings, defaultRegion: string): Promise<ResolvedSide> {
+  let region = side.region;
+  let endpoint = side.endpoint;
+  let credentials = side.credentials;
+  if (side.profile) {
+    const { configFile, credentialsFile } = await loadSharedConfigFiles();
+    const profile = { ...credentialsFile[side.profile], ...configFile[side.profile] };
+    if (!configFile[side.profile] && !credentialsFile[side.profile]) {
+      throw new Error(`profile "${side.profile}" is not in the shared AWS config or credentials file`);
+    }
+    region ??= profile.region;
+    endpoint ??= profile.endpoint_url;
+    credentials ??= fromIni({ profile: side.profile });
+  }
+  return {
+    region: region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? defaultRegion,
+    endpoint,
+    credentials,
+  };
+}
+
+export function createS3Client(side: ResolvedSide, tuning: ClientTuning): S3Client {
+  const agentOptions = { keepAlive: true, maxSockets: tuning.maxSockets, keepAliveMsecs: 1000 };
+  return new S3Client({
+    region: side.region,
+    ...(side.endpoint ? { endpoint: side.endpoint, forcePathStyle: true } : {}),
+    ...(side.credentials ? { credentials: side.credentials } : {}),
+    maxAttempts: tuning.maxAttempts,
+    requestHandler: new NodeHttpHandler({
+      httpAgent: new HttpAgent(agentOptions),
+      httpsAgent: new HttpsAgent(agentOptions),
+      connectionTimeout: 10_000,
+      // Idle socket time, not total: a large part may stream for minutes.
+      requestTimeout: 120_000,
+    }),
+  });
+}

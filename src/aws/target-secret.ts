@@ -1,0 +1,50 @@
+import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import type { AwsCredentialIdentity } from "@aws-sdk/types";
+
+export class SecretFormatError extends Error {
+  override name = "SecretFormatError";
+}
+
+/**
+ * Parses the secret's JSON: {"AccessKeyId": "...", "SecretAccessKey": "...", "SessionToken"?: "..."}.
+ * Errors name the secret and the field, never a value.
+ */
+export function parseTargetSecret(secretId: string, secretString: string | undefined): AwsCredentialIdentity {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(secretString ?? "");
+  } catch {
+    throw new SecretFormatError(
+      `secret ${secretId}: not JSON; expected {"AccessKeyId": ..., "SecretAccessKey": ...}`,
+    );
+  }
+  const fields = (typeof parsed === "object" && parsed !== null ? parsed : {}) as Record<string, unknown>;
+  const field = (name: string) => {
+    const value = fields[name];
+    if (typeof value !== "string" || value === "") {
+      throw new SecretFormatError(`secret ${secretId}: "${name}" is missing or not a string`);
+    }
+    return value;
+  };
+  const sessionToken = fields.SessionToken;
+  return {
+    accessKeyId: field("AccessKeyId"),
+    secretAccessKey: field("SecretAccessKey"),
+    ...(typeof sessionToken === "string" && sessionToken !== "" ? { sessionToken } : {}),
+  };
+}
+
+/** The region a secret ARN names; otherwise the SDK's default region applies. */
+function secretRegion(secretId: string): string | undefined {
+  return /^arn:aws[a-z-]*:secretsmanager:([a-z0-9-]+):/.exec(secretId)?.[1];
+}
+
+export async function readTargetSecret(
+  secretId: string,
+  client?: SecretsManagerClient,
+): Promise<AwsCredentialIdentity> {
+  const region = secretRegion(secretId);
+  const secrets = client ?? new SecretsManagerClient(region ? { region } : {});
+  const { SecretString } = await secrets.send(new GetSecretValueCommand({ SecretId: secretId }));
+  return parseTargetSecret(secretId, SecretString);
+}

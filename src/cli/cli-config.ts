@@ -1,0 +1,135 @@
+import { isRegion } from "../aws/partition.js";
+import type { SideSettings } from "../aws/s3-client.js";
+import type { EngineOptions, StorageClass, TargetEncryption } from "../engine/index.js";
+import { MAX_PART_SIZE, MIN_PART_SIZE } from "../engine/plan-parts.js";
+import { parseSize } from "./parse-size.js";
+import { UsageError } from "./usage-error.js";
+
+/**
+ * Every tunable with its default and why. The README's option table mirrors this one.
+ * - concurrency 8: parts (and small objects) in flight; 8 streams fill a loopback link and most
+ *   inter-region links while keeping memory near 100 MiB.
+ * - partSize 8 MiB: what AWS CLI uses; only single-part sources larger than this are cut into
+ *   parts of our own (multipart sources keep their own layout).
+ * - retries 4: five attempts per part, with backoff up to 20 s between them.
+ */
+export const DEFAULTS = { concurrency: 8, partSize: 8 * 1024 * 1024, retries: 4 } as const;
+
+/** The options every command takes, as commander hands them over (strings, unvalidated). */
+export interface RawOptions {
+  sourceProfile?: string;
+  targetProfile?: string;
+  sourceRegion?: string;
+  targetRegion?: string;
+  sourceEndpoint?: string;
+  targetEndpoint?: string;
+  targetSecret?: string;
+  concurrency?: string;
+  partSize?: string;
+  retries?: string;
+  storageClass?: string;
+  sse?: string;
+  sseKmsKeyId?: string;
+  json?: boolean;
+  quiet?: boolean;
+  delete?: boolean;
+  dryRun?: boolean;
+}
+
+export interface CliConfig {
+  source: SideSettings;
+  target: SideSettings;
+  targetSecret?: string;
+  engine: EngineOptions;
+  json: boolean;
+  quiet: boolean;
+}
+
+const STORAGE_CLASSES: readonly StorageClass[] = [
+  "STANDARD",
+  "STANDARD_IA",
+  "ONEZONE_IA",
+  "INTELLIGENT_TIERING",
+  "GLACIER",
+  "GLACIER_IR",
+  "DEEP_ARCHIVE",
+  "REDUCED_REDUNDANCY",
+];
+
+function integer(text: string | undefined, name: string, min: number, max: number, fallback: number): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new UsageError(`${name} "${text}" must be a whole number from ${min} to ${max}`);
+  }
+  return value;
+}
+
+function region(text: string | undefined, name: string): string | undefined {
+  if (text !== undefined && !isRegion(text)) {
+    throw new UsageError(`${name} "${text}" is not an AWS region name (examples: cn-north-1, us-east-1)`);
+  }
+  return text;
+}
+
+function endpoint(text: string | undefined, name: string): string | undefined {
+  if (text === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new UsageError(`${name} "${text}" is not a URL (example: http://127.0.0.1:9000)`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new UsageError(`${name} "${text}" must start with http:// or https://`);
+  }
+  return text;
+}
+
+function encryption(raw: RawOptions): TargetEncryption {
+  if (raw.sse === undefined) {
+    if (raw.sseKmsKeyId !== undefined) throw new UsageError("--sse-kms-key-id needs --sse aws:kms");
+    return { kind: "none" };
+  }
+  if (raw.sse === "AES256") return { kind: "sse-s3" };
+  if (raw.sse === "aws:kms") return { kind: "sse-kms", keyId: raw.sseKmsKeyId };
+  throw new UsageError(`--sse "${raw.sse}" must be AES256 or aws:kms`);
+}
+
+export function parseCliConfig(raw: RawOptions): CliConfig {
+  const partSize = raw.partSize === undefined ? DEFAULTS.partSize : parseSize(raw.partSize, "--part-size");
+  if (partSize < MIN_PART_SIZE || partSize > MAX_PART_SIZE) {
+    throw new UsageError(`--part-size "${raw.partSize}" must be between 5MiB and 5GiB (S3's part limits)`);
+  }
+  const storageClass = raw.storageClass?.toUpperCase();
+  if (storageClass !== undefined && !STORAGE_CLASSES.includes(storageClass as StorageClass)) {
+    throw new UsageError(
+      `--storage-class "${raw.storageClass}" must be one of ${STORAGE_CLASSES.join(", ")}`,
+    );
+  }
+  if (raw.targetSecret !== undefined && raw.targetProfile !== undefined) {
+    throw new UsageError("--target-secret and --target-profile both give target credentials: choose one");
+  }
+  return {
+    source: {
+      profile: raw.sourceProfile,
+      region: region(raw.sourceRegion, "--source-region"),
+      endpoint: endpoint(raw.sourceEndpoint, "--source-endpoint"),
+    },
+    target: {
+      profile: raw.targetProfile,
+      region: region(raw.targetRegion, "--target-region"),
+      endpoint: endpoint(raw.targetEndpoint, "--target-endpoint"),
+    },
+    targetSecret: raw.targetSecret,
+    engine: {
+      concurrency: integer(raw.concurrency, "--concurrency", 1, 256, DEFAULTS.concurrency),
+      partSize,
+      attempts: integer(raw.retries, "--retries", 0, 20, DEFAULTS.retries) + 1,
+      storageClass: storageClass as StorageClass | undefined,
+      encryption: encryption(raw),
+    },
+    json: raw.json ?? false,
+    quiet: raw.quiet ?? false,
+  };
+}

@@ -1,0 +1,175 @@
+import { HeadBucketCommand } from "@aws-sdk/client-s3";
+import { partitionOf } from "../aws/partition.js";
+import { createS3Client, resolveSide, type SideSettings } from "../aws/s3-client.js";
+import { readTargetSecret } from "../aws/target-secret.js";
+import { type BucketSide, createEngine, describeError, type Engine } from "../engine/index.js";
+import { emptySyncSummary, runSync, type SyncSummary, tallyOutcome } from "../sync/run-sync.js";
+import { runVerify } from "../sync/run-verify.js";
+import type { CliConfig } from "./cli-config.js";
+import { formatBytes } from "./parse-size.js";
+import { createProgress } from "./progress.js";
+import { asFolderPrefix, copyTargetKey, type S3Location } from "./s3-url.js";
+import { UsageError } from "./usage-error.js";
+
+/** Problems found before any object was touched: exit code 2. */
+export class PreflightError extends Error {
+  override name = "PreflightError";
+}
+
+const DEFAULT_REGION = "us-east-1";
+
+async function openSide(
+  what: "source" | "target",
+  settings: SideSettings,
+  location: S3Location,
+  config: CliConfig,
+): Promise<BucketSide> {
+  const resolved = await resolveSide(settings, DEFAULT_REGION).catch((error: Error) => {
+    throw new UsageError(`${what}: ${error.message}`);
+  });
+  const client = createS3Client(resolved, {
+    maxSockets: config.engine.concurrency * 2 + 4,
+    maxAttempts: config.engine.attempts,
+  });
+  const where = resolved.endpoint ?? `${resolved.region} (${partitionOf(resolved.region)})`;
+  try {
+    await client.send(new HeadBucketCommand({ Bucket: location.bucket }));
+  } catch (error) {
+    const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    const reason = status === 404 ? "bucket does not exist" : describeError(error);
+    throw new PreflightError(`${what} s3://${location.bucket} at ${where}: ${reason}`);
+  }
+  return { client, bucket: location.bucket };
+}
+
+export async function openEngine(
+  config: CliConfig,
+  source: S3Location,
+  target: S3Location,
+  onProgress?: (bytes: number) => void,
+): Promise<Engine> {
+  let targetSettings = config.target;
+  if (config.targetSecret) {
+    const secretId = config.targetSecret;
+    const credentials = await readTargetSecret(secretId).catch((error: unknown) => {
+      throw new PreflightError(`target secret ${secretId}: ${describeError(error)}`);
+    });
+    targetSettings = { ...targetSettings, credentials };
+  }
+  const [sourceSide, targetSide] = await Promise.all([
+    openSide("source", config.source, source, config),
+    openSide("target", targetSettings, target, config),
+  ]);
+  return createEngine({
+    source: sourceSide,
+    target: targetSide,
+    options: config.engine,
+    hooks: onProgress ? { onProgress: (event) => onProgress(event.bytes) } : {},
+  });
+}
+
+export interface CommandResult {
+  exitCode: 0 | 1;
+  /** The --json summary. */
+  json: object;
+  /** The human summary line for stdout. */
+  text: string[];
+}
+
+function transferResult(summary: SyncSummary, started: number, extra: string[] = []): CommandResult {
+  const seconds = (Date.now() - started) / 1000;
+  const rate = seconds > 0 ? formatBytes(summary.bytes / seconds) : "-";
+  return {
+    exitCode: summary.failed > 0 ? 1 : 0,
+    json: { ...summary, seconds: Number(seconds.toFixed(3)) },
+    text: [
+      ...extra,
+      ...summary.failures.map((f) => `failed: ${f.key}: ${f.error}`),
+      `copied ${summary.copied}, skipped ${summary.skipped}, deleted ${summary.deleted}, failed ${summary.failed}; ` +
+        `${formatBytes(summary.bytes)} in ${seconds.toFixed(1)} s (${rate}/s)`,
+    ],
+  };
+}
+
+export async function copyCommand(
+  config: CliConfig,
+  source: S3Location,
+  target: S3Location,
+): Promise<CommandResult> {
+  if (source.key === "" || source.key.endsWith("/")) {
+    throw new UsageError(
+      `source s3://${source.bucket}/${source.key} names no object: copy takes one key (use sync for prefixes)`,
+    );
+  }
+  const started = Date.now();
+  const progress = createProgress(!config.quiet);
+  const engine = await openEngine(config, source, target, (bytes) => progress.bytes(bytes));
+  const outcome = await engine.replicate({
+    sourceKey: source.key,
+    targetKey: copyTargetKey(source.key, target),
+  });
+  progress.stop();
+  const summary = emptySyncSummary();
+  // For copy, a missing source is the user's object failing, not a key that vanished mid-sync.
+  tallyOutcome(
+    summary,
+    outcome.status === "skipped" && outcome.reason === "source-missing"
+      ? { status: "failed", key: outcome.key, error: "source object does not exist", attempts: 1 }
+      : outcome,
+  );
+  return transferResult(summary, started);
+}
+
+export async function syncCommand(
+  config: CliConfig,
+  source: S3Location,
+  target: S3Location,
+  flags: { deleteExtra: boolean; dryRun: boolean },
+): Promise<CommandResult> {
+  const started = Date.now();
+  const progress = createProgress(!config.quiet && !flags.dryRun);
+  const engine = await openEngine(config, source, target, (bytes) => progress.bytes(bytes));
+  const planned: string[] = [];
+  const summary = await runSync({
+    engine,
+    sourcePrefix: asFolderPrefix(source.key),
+    targetPrefix: asFolderPrefix(target.key),
+    deleteExtra: flags.deleteExtra,
+    dryRun: flags.dryRun,
+    concurrency: config.engine.concurrency,
+    onPlanned: (action, key, size) => {
+      if (flags.dryRun) {
+        planned.push(action === "copy" ? `would copy: ${key}` : `would delete: ${key}`);
+      }
+      progress.plan(1, size);
+    },
+    onOutcome: () => progress.objectDone(),
+  });
+  progress.stop();
+  const result = transferResult(summary, started, planned);
+  return flags.dryRun ? { ...result, json: { ...result.json, dryRun: true } } : result;
+}
+
+export async function verifyCommand(
+  config: CliConfig,
+  source: S3Location,
+  target: S3Location,
+): Promise<CommandResult> {
+  const engine = await openEngine(config, source, target);
+  const summary = await runVerify(
+    engine,
+    asFolderPrefix(source.key),
+    asFolderPrefix(target.key),
+    config.engine.concurrency,
+  );
+  const text = [
+    ...summary.missing.map((key) => `missing: ${key}`),
+    ...summary.different.map((key) => `different: ${key}`),
+    ...summary.extra.map((key) => `extra: ${key}`),
+    summary.inSync
+      ? `in sync: ${summary.same} objects`
+      : `not in sync: ${summary.same} same, ${summary.missing.length} missing, ` +
+        `${summary.different.length} different, ${summary.extra.length} extra`,
+  ];
+  return { exitCode: summary.inSync ? 0 : 1, json: summary, text };
+}

@@ -1,0 +1,131 @@
+import { Command, CommanderError, Option } from "commander";
+import { describeError } from "../engine/index.js";
+import { DEFAULTS, parseCliConfig, type RawOptions } from "./cli-config.js";
+import { type CommandResult, copyCommand, PreflightError, syncCommand, verifyCommand } from "./commands.js";
+import { formatBytes } from "./parse-size.js";
+import { parseS3Url } from "./s3-url.js";
+import { UsageError } from "./usage-error.js";
+
+declare const PACKAGE_VERSION: string;
+
+function addCommonOptions(command: Command): Command {
+  return command
+    .option(
+      "--source-profile <profile>",
+      "AWS shared-config profile for the source (its endpoint_url is honoured)",
+    )
+    .option("--target-profile <profile>", "AWS shared-config profile for the target")
+    .option("--source-region <region>", "source region; the partition (aws, aws-cn) follows from it")
+    .option("--target-region <region>", "target region")
+    .option("--source-endpoint <url>", "S3-compatible endpoint for the source (path-style)")
+    .option("--target-endpoint <url>", "S3-compatible endpoint for the target (path-style)")
+    .option("--target-secret <id>", "read the target keys from this Secrets Manager secret")
+    .option("--concurrency <n>", `parts and objects in flight (default ${DEFAULTS.concurrency})`)
+    .option(
+      "--part-size <size>",
+      `part size for single-part sources, e.g. 8MiB, 64MB (default ${formatBytes(DEFAULTS.partSize)})`,
+    )
+    .option("--retries <n>", `retries per part after the first attempt (default ${DEFAULTS.retries})`)
+    .option("--storage-class <class>", "storage class of the target objects (default: the bucket's default)")
+    .addOption(
+      new Option("--sse <mode>", "server-side encryption of the target objects").choices([
+        "AES256",
+        "aws:kms",
+      ]),
+    )
+    .option("--sse-kms-key-id <id>", "KMS key for --sse aws:kms (default: the AWS managed key)")
+    .option("--json", "print one JSON summary on stdout and nothing else")
+    .option("--quiet", "no progress display");
+}
+
+type Action = (raw: RawOptions, ...urls: string[]) => Promise<CommandResult>;
+
+/** The exit code decided by the command, carried out of commander's action. */
+let exitCode = 0;
+
+function run(action: Action) {
+  return async (...args: unknown[]) => {
+    const command = args[args.length - 1] as Command;
+    const raw = command.opts<RawOptions>();
+    const urls = args.slice(0, -2).filter((arg): arg is string => typeof arg === "string");
+    const result = await action(raw, ...urls);
+    if (raw.json) process.stdout.write(`${JSON.stringify(result.json)}\n`);
+    else for (const line of result.text) process.stdout.write(`${line}\n`);
+    exitCode = result.exitCode;
+  };
+}
+
+export function buildProgram(): Command {
+  const program = new Command("s3xsync")
+    .description("Keep S3 buckets in sync across AWS partitions (China <-> Global), with proven copies.")
+    .version(typeof PACKAGE_VERSION === "string" ? PACKAGE_VERSION : "dev")
+    .exitOverride()
+    .showHelpAfterError("(run with --help for usage)");
+
+  addCommonOptions(
+    program
+      .command("copy")
+      .description("copy one object, proving the target holds the same bytes")
+      .argument("<source>", "s3://SRC_BUCKET/KEY")
+      .argument("<target>", "s3://DST_BUCKET[/KEY] (a key ending in / is a folder)"),
+  ).action(
+    run((raw, source = "", target = "") =>
+      copyCommand(parseCliConfig(raw), parseS3Url(source, "source"), parseS3Url(target, "target")),
+    ),
+  );
+
+  addCommonOptions(
+    program
+      .command("sync")
+      .description("copy what is missing or different under a prefix; skip what is equal")
+      .argument("<source>", "s3://SRC_BUCKET[/PREFIX]")
+      .argument("<target>", "s3://DST_BUCKET[/PREFIX]")
+      .option("--delete", "remove target objects that have no source object")
+      .option("--dry-run", "only say what would be copied and deleted"),
+  ).action(
+    run((raw, source = "", target = "") =>
+      syncCommand(parseCliConfig(raw), parseS3Url(source, "source"), parseS3Url(target, "target"), {
+        deleteExtra: raw.delete ?? false,
+        dryRun: raw.dryRun ?? false,
+      }),
+    ),
+  );
+
+  addCommonOptions(
+    program
+      .command("verify")
+      .description("compare both sides without writing; exit 1 when they differ")
+      .argument("<source>", "s3://SRC_BUCKET[/PREFIX]")
+      .argument("<target>", "s3://DST_BUCKET[/PREFIX]"),
+  ).action(
+    run((raw, source = "", target = "") =>
+      verifyCommand(parseCliConfig(raw), parseS3Url(source, "source"), parseS3Url(target, "target")),
+    ),
+  );
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv);
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.code === "commander.helpDisplayed" || error.code === "commander.version" ? 0 : 2;
+    }
+    if (error instanceof UsageError || error instanceof PreflightError) {
+      process.stderr.write(`s3xsync: ${error.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`s3xsync: ${describeError(error)}\n`);
+    if (process.env.S3XSYNC_DEBUG) process.stderr.write(`${(error as Error)?.stack}\n`);
+    return 2;
+  }
+}
+
+// The AWS SDK warns on every run under Node 20 that its 2027 releases will need Node 22. The
+// lockfile pins a release that supports Node 20, so the warning tells a user nothing to act on.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+main(process.argv).then((code) => {
+  process.exitCode = code;
+});

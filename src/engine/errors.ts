@@ -1,0 +1,94 @@
+import { isServerError, isThrottlingError, isTransientError } from "@smithy/service-error-classification";
+
+/** The source object changed (or its pinned version vanished) while it was being copied. */
+export class SourceChangedError extends Error {
+  override name = "SourceChangedError";
+}
+
+/** Bytes on the target do not match what was read; the part or object is sent again. */
+export class IntegrityError extends Error {
+  override name = "IntegrityError";
+}
+
+/** A failure that sending again cannot fix (bad input, missing object, access denied). */
+export class PermanentError extends Error {
+  override name = "PermanentError";
+}
+
+interface SdkErrorShape {
+  name?: string;
+  message?: string;
+  code?: string;
+  $metadata?: { httpStatusCode?: number };
+}
+
+export function httpStatusOf(error: unknown): number | undefined {
+  return (error as SdkErrorShape | undefined)?.$metadata?.httpStatusCode;
+}
+
+export function errorName(error: unknown): string {
+  const e = error as SdkErrorShape | undefined;
+  return e?.name ?? e?.code ?? "Error";
+}
+
+const NETWORK_CODES = new Set([
+  "ECONNRESET",
+  "ECONNREFUSED",
+  "EPIPE",
+  "ETIMEDOUT",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "ECONNABORTED",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ERR_STREAM_PREMATURE_CLOSE",
+  "UND_ERR_SOCKET",
+]);
+
+export function isNetworkError(error: unknown): boolean {
+  const e = error as SdkErrorShape | undefined;
+  return NETWORK_CODES.has(e?.code ?? "") || NETWORK_CODES.has(e?.name ?? "") || e?.name === "TimeoutError";
+}
+
+/** Throttling, 5xx, network faults and integrity mismatches are worth another attempt. */
+export function isRetryable(error: unknown): boolean {
+  if (error instanceof SourceChangedError || error instanceof PermanentError) return false;
+  if (error instanceof IntegrityError) return true;
+  if (isNetworkError(error)) return true;
+  const sdkError = error as Parameters<typeof isTransientError>[0];
+  if (typeof sdkError !== "object" || sdkError === null || !("$metadata" in sdkError)) {
+    return /socket hang up|aborted|premature close|ECONNRESET/i.test(String((error as Error)?.message));
+  }
+  return isThrottlingError(sdkError) || isTransientError(sdkError) || isServerError(sdkError);
+}
+
+const FRIENDLY: Record<string, string> = {
+  NoSuchBucket: "bucket does not exist",
+  NoSuchKey: "object does not exist",
+  AccessDenied: "access denied (check the credentials and the bucket policy)",
+  InvalidAccessKeyId: "the access key id is not valid for this endpoint (check the credentials and region)",
+  SignatureDoesNotMatch: "the secret key does not match the access key (check the credentials)",
+  ExpiredToken: "the session token has expired (refresh the credentials)",
+  InvalidToken: "the session token is not valid (refresh the credentials)",
+  PermanentRedirect: "the bucket is in another region (set the region of that side)",
+  AuthorizationHeaderMalformed: "the region does not match the bucket's region (set the region of that side)",
+  CredentialsProviderError:
+    "no credentials found (give a profile or a secret for this side, or set the AWS_* environment variables)",
+};
+
+/** One line, safe to print: what went wrong, without stack or credentials. */
+export function describeError(error: unknown): string {
+  const name = errorName(error);
+  const status = httpStatusOf(error);
+  const friendly = FRIENDLY[name];
+  if (friendly) return friendly;
+  if (status === 403) return "access denied (check the credentials and the bucket policy)";
+  if (status === 404) return "not found";
+  const code = (error as SdkErrorShape | undefined)?.code;
+  if (code === "ECONNREFUSED") return "endpoint unreachable (connection refused)";
+  if (code === "ENOTFOUND" || code === "EAI_AGAIN") return "endpoint host name does not resolve";
+  if (code === "ETIMEDOUT" || name === "TimeoutError") return "endpoint did not answer in time";
+  const message = ((error as SdkErrorShape | undefined)?.message ?? String(error)).split("\n")[0] ?? "";
+  const detail = message && message !== name ? `${name}: ${message}` : name;
+  return status ? `${detail} (HTTP ${status})` : detail;
+}

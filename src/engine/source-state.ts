@@ -1,0 +1,151 @@
+import type { Readable } from "node:stream";
+import {
+  GetObjectCommand,
+  type GetObjectCommandOutput,
+  GetObjectTaggingCommand,
+  HeadObjectCommand,
+  type HeadObjectCommandOutput,
+} from "@aws-sdk/client-s3";
+import { errorName, httpStatusOf, SourceChangedError } from "./errors.js";
+import { normalizeEtag } from "./etag.js";
+import type { BucketSide } from "./types.js";
+
+/** The content headers S3 stores with an object, carried to the target as they are. */
+export interface ContentHeaders {
+  ContentType?: string;
+  ContentEncoding?: string;
+  ContentDisposition?: string;
+  ContentLanguage?: string;
+  CacheControl?: string;
+  Expires?: Date;
+}
+
+/** One version of a source object, as first seen; every later read is pinned to it. */
+export interface SourceState {
+  key: string;
+  size: number;
+  etag: string;
+  versionId?: string;
+  /** The ETag is not an MD5 of the bytes (SSE-KMS, DSSE, SSE-C): it proves nothing about them. */
+  opaqueEtag: boolean;
+  headers: ContentHeaders;
+  metadata: Record<string, string>;
+  tagCount: number;
+}
+
+type ObjectHeadFields = Pick<
+  HeadObjectCommandOutput,
+  | "ContentLength"
+  | "ETag"
+  | "VersionId"
+  | "ServerSideEncryption"
+  | "SSECustomerAlgorithm"
+  | "ContentType"
+  | "ContentEncoding"
+  | "ContentDisposition"
+  | "ContentLanguage"
+  | "CacheControl"
+  | "ExpiresString"
+  | "Metadata"
+  | "TagCount"
+>;
+
+function parseExpires(value: string | undefined): Date | undefined {
+  if (!value) return undefined;
+  const date = new Date(value);
+  return Number.isNaN(date.getTime()) ? undefined : date;
+}
+
+export function toSourceState(key: string, head: ObjectHeadFields, size: number): SourceState {
+  const versionId = head.VersionId && head.VersionId !== "null" ? head.VersionId : undefined;
+  const headers: ContentHeaders = {
+    ContentType: head.ContentType,
+    ContentEncoding: head.ContentEncoding,
+    ContentDisposition: head.ContentDisposition,
+    ContentLanguage: head.ContentLanguage,
+    CacheControl: head.CacheControl,
+    Expires: parseExpires(head.ExpiresString),
+  };
+  return {
+    key,
+    size,
+    etag: normalizeEtag(head.ETag),
+    versionId,
+    opaqueEtag: Boolean(head.SSECustomerAlgorithm) || (head.ServerSideEncryption ?? "").startsWith("aws:kms"),
+    headers,
+    metadata: head.Metadata ?? {},
+    tagCount: head.TagCount ?? 0,
+  };
+}
+
+export function isNotFound(error: unknown): boolean {
+  const name = errorName(error);
+  return (
+    name === "NotFound" || name === "NoSuchKey" || (httpStatusOf(error) === 404 && name !== "NoSuchBucket")
+  );
+}
+
+/** HEAD the source; undefined when the key does not exist. */
+export async function headSource(source: BucketSide, key: string): Promise<SourceState | undefined> {
+  try {
+    const head = await source.client.send(new HeadObjectCommand({ Bucket: source.bucket, Key: key }));
+    return toSourceState(key, head, head.ContentLength ?? 0);
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+}
+
+/** Request fields that pin a read to the version in `state`. */
+export function pinTo(state: SourceState): { VersionId: string } | { IfMatch: string } {
+  return state.versionId ? { VersionId: state.versionId } : { IfMatch: `"${state.etag}"` };
+}
+
+export interface SourceBody {
+  body: Readable;
+  contentLength: number;
+}
+
+/** GET the whole object, one part of it (mirrored layout) or a byte range, pinned to `state`. */
+export async function readSource(
+  source: BucketSide,
+  state: SourceState,
+  slice: { partNumber: number } | { range: [number, number] } | "whole",
+  abortSignal?: AbortSignal,
+): Promise<SourceBody> {
+  let output: GetObjectCommandOutput;
+  try {
+    output = await source.client.send(
+      new GetObjectCommand({
+        Bucket: source.bucket,
+        Key: state.key,
+        ...pinTo(state),
+        ...(slice === "whole"
+          ? {}
+          : "partNumber" in slice
+            ? { PartNumber: slice.partNumber }
+            : { Range: `bytes=${slice.range[0]}-${slice.range[1]}` }),
+      }),
+      { abortSignal },
+    );
+  } catch (error) {
+    const status = httpStatusOf(error);
+    if (status === 412 || isNotFound(error) || errorName(error) === "NoSuchVersion") {
+      throw new SourceChangedError(`s3://${source.bucket}/${state.key} changed while it was being copied`);
+    }
+    throw error;
+  }
+  return { body: output.Body as Readable, contentLength: output.ContentLength ?? 0 };
+}
+
+/** The source's tags as an x-amz-tagging value, or undefined when it has none. */
+export async function readSourceTagging(source: BucketSide, state: SourceState): Promise<string | undefined> {
+  if (state.tagCount === 0) return undefined;
+  const { TagSet } = await source.client.send(
+    new GetObjectTaggingCommand({ Bucket: source.bucket, Key: state.key, VersionId: state.versionId }),
+  );
+  if (!TagSet?.length) return undefined;
+  return TagSet.map(
+    (tag) => `${encodeURIComponent(tag.Key ?? "")}=${encodeURIComponent(tag.Value ?? "")}`,
+  ).join("&");
+}

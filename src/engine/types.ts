@@ -1,0 +1,65 @@
+import type { S3Client } from "@aws-sdk/client-s3";
+
+/** One side of a copy: a client already bound to its partition, endpoint and credentials. */
+export interface BucketSide {
+  client: S3Client;
+  bucket: string;
+}
+
+export type StorageClass =
+  | "STANDARD"
+  | "STANDARD_IA"
+  | "ONEZONE_IA"
+  | "INTELLIGENT_TIERING"
+  | "GLACIER"
+  | "GLACIER_IR"
+  | "DEEP_ARCHIVE"
+  | "REDUCED_REDUNDANCY";
+
+export type TargetEncryption = { kind: "none" } | { kind: "sse-s3" } | { kind: "sse-kms"; keyId?: string };
+
+/** Engine settings, validated by the driver before they reach here. */
+export interface EngineOptions {
+  /** Upper bound on parts (and small objects) in flight across all objects. */
+  concurrency: number;
+  /** Part size for sources uploaded in one piece; also the single-PUT threshold. */
+  partSize: number;
+  /** Attempts per part (and per small object), including the first. */
+  attempts: number;
+  storageClass?: StorageClass;
+  encryption: TargetEncryption;
+}
+
+export interface ReplicateTask {
+  sourceKey: string;
+  targetKey: string;
+}
+
+/**
+ * How a copy was proven, strongest first:
+ * - `etag`: the target's ETag equals the source's, which both servers derived from MD5s of the bytes.
+ * - `md5`: the target checked the bytes against the source's MD5 (Content-MD5), or the MD5 of the
+ *   streamed bytes equals the source's single-part ETag.
+ * - `checksum`: the source offers no digest of its bytes (e.g. SSE-KMS); every part was checked in
+ *   transit with a CRC32 the target verified.
+ */
+export type Evidence = "etag" | "md5" | "checksum";
+
+export type Outcome =
+  | { status: "copied"; key: string; size: number; bytes: number; evidence: Evidence; attempts: number }
+  | { status: "skipped"; key: string; size: number; reason: "same-content" | "source-missing" }
+  | { status: "deleted"; key: string }
+  | { status: "failed"; key: string; error: string; attempts: number };
+
+export interface ProgressEvent {
+  key: string;
+  /** Bytes just moved to the target. */
+  bytes: number;
+}
+
+/** Hooks a driver may pass in; the engine never prints. */
+export interface EngineHooks {
+  onProgress?: (event: ProgressEvent) => void;
+  /** Called after each part is stored; tests use it to change the source mid-copy. */
+  onPartStored?: (key: string, partNumber: number) => void | Promise<void>;
+}

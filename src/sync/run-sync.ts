@@ -1,0 +1,111 @@
+import { describeError, type Engine, headTarget, holdsSameContent, type Outcome } from "../engine/index.js";
+import { listObjects } from "./list-objects.js";
+import { type ListedPair, pairListings } from "./pair-listings.js";
+
+export interface SyncRequest {
+  engine: Engine;
+  sourcePrefix: string;
+  targetPrefix: string;
+  /** Remove target objects that have no source object. */
+  deleteExtra: boolean;
+  /** Only report what would be done: counted as copied and deleted, announced through onPlanned. */
+  dryRun: boolean;
+  /** Objects handled at once. */
+  concurrency: number;
+  onOutcome?: (outcome: Outcome) => void;
+  /** Called as listing finds work, so progress can show a growing total. */
+  onPlanned?: (action: "copy" | "delete", key: string, size: number) => void;
+}
+
+export interface SyncSummary {
+  copied: number;
+  skipped: number;
+  deleted: number;
+  failed: number;
+  bytes: number;
+  failures: { key: string; error: string }[];
+}
+
+export type PairVerdict = "same" | "missing" | "different" | "extra";
+
+/**
+ * Compares one listed pair. Equal listing ETags settle it without a request; otherwise a target
+ * of the same size may still be a proven copy carrying the source ETag in its marker.
+ */
+export async function judgePair(engine: Engine, pair: ListedPair): Promise<PairVerdict> {
+  if (!pair.source) return "extra";
+  if (!pair.target) return "missing";
+  if (pair.source.size !== pair.target.size) return "different";
+  if (pair.source.etag === pair.target.etag) return "same";
+  const target = await headTarget(engine.config.target, pair.target.key);
+  return target && holdsSameContent(pair.source, target) ? "same" : "different";
+}
+
+/** Runs `work` over an async stream with at most `limit` in flight, without reading ahead further. */
+export async function forEachBounded<T>(
+  items: AsyncIterable<T>,
+  limit: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
+  const running = new Set<Promise<void>>();
+  for await (const item of items) {
+    const task = work(item).finally(() => running.delete(task));
+    running.add(task);
+    if (running.size >= limit) await Promise.race(running);
+  }
+  await Promise.all(running);
+}
+
+export function emptySyncSummary(): SyncSummary {
+  return { copied: 0, skipped: 0, deleted: 0, failed: 0, bytes: 0, failures: [] };
+}
+
+export function tallyOutcome(summary: SyncSummary, outcome: Outcome): void {
+  if (outcome.status === "copied") {
+    summary.copied++;
+    summary.bytes += outcome.bytes;
+  } else if (outcome.status === "skipped") summary.skipped++;
+  else if (outcome.status === "deleted") summary.deleted++;
+  else {
+    summary.failed++;
+    summary.failures.push({ key: outcome.key, error: outcome.error });
+  }
+}
+
+export async function runSync(request: SyncRequest): Promise<SyncSummary> {
+  const { engine } = request;
+  const summary = emptySyncSummary();
+  const record = (outcome: Outcome) => {
+    tallyOutcome(summary, outcome);
+    request.onOutcome?.(outcome);
+  };
+  const pairs = pairListings(
+    listObjects(engine.config.source, request.sourcePrefix),
+    listObjects(engine.config.target, request.targetPrefix),
+  );
+  await forEachBounded(pairs, request.concurrency, async (pair) => {
+    const verdict = await judgePair(engine, pair).catch((error: unknown) => {
+      const key = pair.source?.key ?? pair.target?.key ?? pair.relativeKey;
+      record({ status: "failed", key, error: describeError(error), attempts: 1 });
+      return undefined;
+    });
+    if (verdict === undefined) return;
+    if (verdict === "same" && pair.source) {
+      record({ status: "skipped", key: pair.source.key, size: pair.source.size, reason: "same-content" });
+    } else if (verdict === "extra" && pair.target) {
+      if (!request.deleteExtra) return;
+      request.onPlanned?.("delete", pair.target.key, 0);
+      if (request.dryRun) summary.deleted++;
+      else record(await engine.remove(pair.target.key));
+    } else if (pair.source) {
+      const { key, size } = pair.source;
+      request.onPlanned?.("copy", key, size);
+      if (request.dryRun) summary.copied++;
+      else
+        record(
+          await engine.replicate({ sourceKey: key, targetKey: request.targetPrefix + pair.relativeKey }),
+        );
+    }
+  });
+  return summary;
+}
