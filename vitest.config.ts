@@ -7,5 +7,7 @@ export default defineConfig({
     hookTimeout: 300_000,
     pool: "forks",
     fileParallelism: false,
+    // The SDK's notice that its 2027 releases need Node 22 would repeat in every test's output.
+    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
   },
 });

@@ -3,14 +3,12 @@
 //
 // Each server gets its own random ports, its own temp directory (removed on stop) and its own
 // root credentials and region, so a pair of them stands in for the two AWS partitions.
-import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
+import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { S3Client, type S3ClientConfig } from "@aws-sdk/client-s3";
 import { minioBinaryPath } from "../../scripts/minio-path.mjs";
+import { freePort, type LaunchContext, startServerProcess } from "./server-process.js";
 
 export interface S3Server {
   /** e.g. `http://127.0.0.1:40123` (plain http, path-style addressing). */
@@ -29,83 +27,6 @@ export interface MinioOptions {
   accessKeyId: string;
   /** MinIO requires at least 8 characters. */
   secretAccessKey: string;
-}
-
-const READY_TIMEOUT_MS = 60_000;
-const STOP_GRACE_MS = 5_000;
-const OUTPUT_TAIL_CHARS = 4_000;
-const START_ATTEMPTS = 3;
-
-// Every MinIO started by this process, so none outlives it. (Their watchdogs are left running on
-// exit: they notice this process is gone within a second and remove the temp directories.)
-const live = new Set<ChildProcess>();
-let exitHooksInstalled = false;
-
-function installExitHooks(): void {
-  if (exitHooksInstalled) return;
-  exitHooksInstalled = true;
-  const killAll = () => {
-    for (const child of live) child.kill("SIGKILL");
-    live.clear();
-  };
-  process.on("exit", killAll);
-  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
-    process.once(signal, () => {
-      killAll();
-      // Nobody else handles it: re-raise so the default action still ends the process.
-      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
-    });
-  }
-}
-
-// Ports handed out by this process: never hand out the same one twice.
-const usedPorts = new Set<number>();
-
-async function freePort(): Promise<number> {
-  for (;;) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const server = createServer();
-      server.unref();
-      server.once("error", reject);
-      server.listen(0, "127.0.0.1", () => {
-        const address = server.address();
-        const p = typeof address === "object" && address ? address.port : 0;
-        server.close(() => resolve(p));
-      });
-    });
-    if (port > 0 && !usedPorts.has(port)) {
-      usedPorts.add(port);
-      return port;
-    }
-  }
-}
-
-function exitPromise(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => child.once("exit", () => resolve()));
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/**
- * A detached shell that, once this process is gone (even if killed with SIGKILL, e.g. a vitest
- * worker on timeout), SIGKILLs MinIO and removes its directory. stop() ends it.
- */
-function startWatchdog(minioPid: number, rootDir: string): ChildProcess {
-  const script = 'while kill -0 "$1" 2>/dev/null; do sleep 1; done; kill -9 "$2" 2>/dev/null; rm -rf "$3"';
-  const watchdog = spawn(
-    "sh",
-    ["-c", script, "minio-watchdog", String(process.pid), String(minioPid), rootDir],
-    {
-      detached: true,
-      stdio: "ignore",
-    },
-  );
-  watchdog.on("error", () => {});
-  watchdog.unref();
-  return watchdog;
 }
 
 function minioEnv(opts: MinioOptions, home: string): NodeJS.ProcessEnv {
@@ -129,101 +50,22 @@ function minioEnv(opts: MinioOptions, home: string): NodeJS.ProcessEnv {
   };
 }
 
-async function waitReady(endpoint: string, child: ChildProcess, output: () => string): Promise<void> {
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  let exited: string | undefined;
-  child.once("exit", (code, signal) => {
-    exited = `exited with ${code ?? signal}`;
-  });
-  let spawnError: Error | undefined;
-  child.once("error", (err) => {
-    spawnError = err;
-  });
-  let lastProblem = "no answer yet";
-  while (Date.now() < deadline) {
-    if (spawnError) throw new Error(`could not start MinIO: ${spawnError.message}`);
-    if (exited) throw new Error(`MinIO ${exited} before it was ready; output:\n${output()}`);
-    try {
-      const res = await fetch(`${endpoint}/minio/health/ready`, { signal: AbortSignal.timeout(2_000) });
-      await res.arrayBuffer();
-      if (res.status === 200) return;
-      lastProblem = `HTTP ${res.status}`;
-    } catch (err) {
-      lastProblem = err instanceof Error ? err.message : String(err);
-    }
-    await delay(100);
-  }
-  throw new Error(
-    `MinIO at ${endpoint} not ready after ${READY_TIMEOUT_MS / 1000} s (${lastProblem}); output:\n${output()}`,
-  );
-}
-
-async function startOnce(opts: MinioOptions, binary: string): Promise<S3Server> {
-  const rootDir = await mkdtemp(join(tmpdir(), "s3xsync-minio-"));
+async function minioArgs({ port, rootDir }: LaunchContext): Promise<string[]> {
   const dataDir = join(rootDir, "data");
   const certsDir = join(rootDir, "certs");
   await mkdir(dataDir);
   await mkdir(certsDir);
-  const port = await freePort();
   const consolePort = await freePort();
-  const endpoint = `http://127.0.0.1:${port}`;
-
-  installExitHooks();
-  const child = spawn(
-    binary,
-    [
-      "server",
-      dataDir,
-      "--address",
-      `127.0.0.1:${port}`,
-      "--console-address",
-      `127.0.0.1:${consolePort}`,
-      "--certs-dir",
-      certsDir,
-    ],
-    { env: minioEnv(opts, rootDir), stdio: ["ignore", "pipe", "pipe"] },
-  );
-  live.add(child);
-  child.on("error", () => {}); // reported by waitReady; never an unhandled 'error' event
-  let tail = "";
-  const collect = (chunk: Buffer) => {
-    tail = (tail + chunk.toString("utf8")).slice(-OUTPUT_TAIL_CHARS);
-  };
-  child.stdout?.on("data", collect);
-  child.stderr?.on("data", collect);
-  const exited = exitPromise(child);
-  const watchdog = child.pid === undefined ? undefined : startWatchdog(child.pid, rootDir);
-
-  let stopping: Promise<void> | undefined;
-  const stop = (): Promise<void> => {
-    stopping ??= (async () => {
-      if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
-        child.kill("SIGTERM");
-        const timer = setTimeout(() => child.kill("SIGKILL"), STOP_GRACE_MS);
-        await exited;
-        clearTimeout(timer);
-      }
-      live.delete(child);
-      watchdog?.kill("SIGKILL");
-      await rm(rootDir, { recursive: true, force: true, maxRetries: 3 });
-    })();
-    return stopping;
-  };
-
-  try {
-    await waitReady(endpoint, child, () => tail);
-  } catch (err) {
-    await stop();
-    throw err;
-  }
-  return {
-    endpoint,
-    accessKeyId: opts.accessKeyId,
-    secretAccessKey: opts.secretAccessKey,
-    region: opts.region,
+  return [
+    "server",
     dataDir,
-    stop,
-  };
+    "--address",
+    `127.0.0.1:${port}`,
+    "--console-address",
+    `127.0.0.1:${consolePort}`,
+    "--certs-dir",
+    certsDir,
+  ];
 }
 
 /** Starts one MinIO server on 127.0.0.1 (random ports) with the given root credentials and region. */
@@ -236,15 +78,21 @@ export async function startMinio(opts: MinioOptions): Promise<S3Server> {
   }
   if (opts.secretAccessKey.length < 8)
     throw new Error("MinIO needs a secretAccessKey of at least 8 characters");
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await startOnce(opts, binary);
-    } catch (err) {
-      // A port picked as free may have been taken before MinIO bound it: try new ports.
-      const portClash = err instanceof Error && /already in use/i.test(err.message);
-      if (!portClash || attempt >= START_ATTEMPTS) throw err;
-    }
-  }
+  const server = await startServerProcess({
+    name: "MinIO",
+    command: binary,
+    args: minioArgs,
+    env: ({ rootDir }) => minioEnv(opts, rootDir),
+    readyPath: "/minio/health/ready",
+  });
+  return {
+    endpoint: server.endpoint,
+    accessKeyId: opts.accessKeyId,
+    secretAccessKey: opts.secretAccessKey,
+    region: opts.region,
+    dataDir: join(server.rootDir, "data"),
+    stop: server.stop,
+  };
 }
 
 /** The China partition stand-in. */
