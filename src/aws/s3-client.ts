@@ -52,6 +52,13 @@ export async function resolveSide(side: SideSettings, defaultRegion: string): Pr
   };
 }
 
+/**
+ * Without a logger of its own, the SDK writes "An error was encountered in a non-retryable
+ * streaming request." to the console whenever a streamed upload fails. The engine retries and
+ * reports those failures itself, so the drivers keep their output to one line per problem.
+ */
+const QUIET_LOGGER = { debug() {}, info() {}, warn() {}, error() {} };
+
 export function createS3Client(side: ResolvedSide, tuning: ClientTuning): S3Client {
   const agentOptions = { keepAlive: true, maxSockets: tuning.maxSockets, keepAliveMsecs: 1000 };
   return new S3Client({
@@ -59,6 +66,7 @@ export function createS3Client(side: ResolvedSide, tuning: ClientTuning): S3Clie
     ...(side.endpoint ? { endpoint: side.endpoint, forcePathStyle: true } : {}),
     ...(side.credentials ? { credentials: side.credentials } : {}),
     maxAttempts: tuning.maxAttempts,
+    logger: QUIET_LOGGER,
     requestHandler: new NodeHttpHandler({
       httpAgent: new HttpAgent(agentOptions),
       httpsAgent: new HttpsAgent(agentOptions),

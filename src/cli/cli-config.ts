@@ -1,7 +1,14 @@
 import { isRegion } from "../aws/partition.js";
 import type { SideSettings } from "../aws/s3-client.js";
-import type { EngineOptions, StorageClass, TargetEncryption } from "../engine/index.js";
-import { MAX_PART_SIZE, MIN_PART_SIZE } from "../engine/plan-parts.js";
+import {
+  type EngineOptions,
+  MAX_PART_SIZE,
+  MIN_PART_SIZE,
+  STORAGE_CLASSES,
+  type StorageClass,
+  type TargetEncryption,
+} from "../engine/index.js";
+
 import { parseSize } from "./parse-size.js";
 import { UsageError } from "./usage-error.js";
 
@@ -44,17 +51,6 @@ export interface CliConfig {
   json: boolean;
   quiet: boolean;
 }
-
-const STORAGE_CLASSES: readonly StorageClass[] = [
-  "STANDARD",
-  "STANDARD_IA",
-  "ONEZONE_IA",
-  "INTELLIGENT_TIERING",
-  "GLACIER",
-  "GLACIER_IR",
-  "DEEP_ARCHIVE",
-  "REDUCED_REDUNDANCY",
-];
 
 function integer(text: string | undefined, name: string, min: number, max: number, fallback: number): number {
   if (text === undefined) return fallback;

@@ -74,21 +74,34 @@ export interface CommandResult {
   json: object;
   /** The human summary line for stdout. */
   text: string[];
+  /** One line per object that failed, for stderr (in --json mode too): what failed and where. */
+  errors?: string[];
 }
 
-function transferResult(summary: SyncSummary, started: number, extra: string[] = []): CommandResult {
+function transferResult(
+  summary: SyncSummary,
+  started: number,
+  describeFailure: (failure: { key: string; error: string }) => string,
+  extra: string[] = [],
+): CommandResult {
   const seconds = (Date.now() - started) / 1000;
   const rate = seconds > 0 ? formatBytes(summary.bytes / seconds) : "-";
+  const { copied, skipped, deleted, failed, bytes, failures } = summary;
   return {
-    exitCode: summary.failed > 0 ? 1 : 0,
-    json: { ...summary, seconds: Number(seconds.toFixed(3)) },
+    exitCode: failed > 0 ? 1 : 0,
+    // The key order of DESIGN.md's summary.
+    json: { copied, skipped, deleted, failed, bytes, seconds: Number(seconds.toFixed(3)), failures },
     text: [
       ...extra,
-      ...summary.failures.map((f) => `failed: ${f.key}: ${f.error}`),
-      `copied ${summary.copied}, skipped ${summary.skipped}, deleted ${summary.deleted}, failed ${summary.failed}; ` +
-        `${formatBytes(summary.bytes)} in ${seconds.toFixed(1)} s (${rate}/s)`,
+      `copied ${copied}, skipped ${skipped}, deleted ${deleted}, failed ${failed}; ` +
+        `${formatBytes(bytes)} in ${seconds.toFixed(1)} s (${rate}/s)`,
     ],
+    errors: failures.map(describeFailure),
   };
+}
+
+function url(location: S3Location): string {
+  return `s3://${location.bucket}/${location.key}`;
 }
 
 export async function copyCommand(
@@ -117,7 +130,8 @@ export async function copyCommand(
       ? { status: "failed", key: outcome.key, error: "source object does not exist", attempts: 1 }
       : outcome,
   );
-  return transferResult(summary, started);
+  const targetUrl = url({ bucket: target.bucket, key: copyTargetKey(source.key, target) });
+  return transferResult(summary, started, (f) => `failed: ${url(source)} -> ${targetUrl}: ${f.error}`);
 }
 
 export async function syncCommand(
@@ -146,7 +160,12 @@ export async function syncCommand(
     onOutcome: () => progress.objectDone(),
   });
   progress.stop();
-  const result = transferResult(summary, started, planned);
+  const result = transferResult(
+    summary,
+    started,
+    (f) => `failed: ${f.key}: ${f.error} (sync ${url(source)} -> ${url(target)})`,
+    planned,
+  );
   return flags.dryRun ? { ...result, json: { ...result.json, dryRun: true } } : result;
 }
 

@@ -51,6 +51,7 @@ function run(action: Action) {
     const result = await action(raw, ...urls);
     if (raw.json) process.stdout.write(`${JSON.stringify(result.json)}\n`);
     else for (const line of result.text) process.stdout.write(`${line}\n`);
+    for (const line of result.errors ?? []) process.stderr.write(`s3xsync: ${line}\n`);
     exitCode = result.exitCode;
   };
 }

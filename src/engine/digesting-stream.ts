@@ -1,24 +1,23 @@
 import { createHash, type Hash } from "node:crypto";
 import { Transform, type TransformCallback } from "node:stream";
 
-/** Passes bytes through unchanged while taking their MD5, counting them and, if asked, keeping them. */
+/** Passes bytes through unchanged while taking their MD5, counting them and, if asked, handing them on. */
 export class DigestingStream extends Transform {
   private readonly hash: Hash = createHash("md5");
   bytes = 0;
-  readonly kept: Buffer[] | undefined;
 
   constructor(
     private readonly onBytes?: (count: number) => void,
-    keepChunks = false,
+    /** Sees every chunk, in order, before it is passed on. */
+    private readonly tap?: (chunk: Buffer) => void,
   ) {
     super();
-    this.kept = keepChunks ? [] : undefined;
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     this.hash.update(chunk);
     this.bytes += chunk.length;
-    this.kept?.push(chunk);
+    this.tap?.(chunk);
     this.onBytes?.(chunk.length);
     callback(null, chunk);
   }

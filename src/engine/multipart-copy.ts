@@ -3,18 +3,19 @@ import {
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
+  HeadObjectCommand,
   ListMultipartUploadsCommand,
   ListPartsCommand,
   UploadPartCommand,
 } from "@aws-sdk/client-s3";
 import type { LimitFunction } from "p-limit";
-import { IntegrityError, SourceChangedError } from "./errors.js";
+import { errorName, httpStatusOf, IntegrityError, SourceChangedError } from "./errors.js";
 import { compositeEtag, normalizeEtag } from "./etag.js";
-import { OrderedDigest } from "./ordered-digest.js";
+import { OrderedDigest, type PartSink } from "./ordered-digest.js";
 import { pipeSource } from "./pipe-source.js";
 import type { PartRange } from "./plan-parts.js";
 import { withRetries } from "./retry.js";
-import { readSource, type SourceState } from "./source-state.js";
+import { pinTo, readSource, type SourceState } from "./source-state.js";
 import type { TargetAttributes } from "./target-attributes.js";
 import type { BucketSide, EngineHooks, Evidence } from "./types.js";
 
@@ -44,15 +45,24 @@ export interface MultipartContext {
   /** Target ETags are MD5s of the bytes (false under SSE-KMS). */
   targetEtagsAreMd5: boolean;
   hooks: EngineHooks;
+  /** Asked before each part is sent; false pauses the copy (see ReplicateControl). */
+  shouldStartPart?: () => boolean;
 }
 
-export interface MultipartResult {
-  evidence: Evidence;
-  bytesSent: number;
-  partsSent: number;
-  partsReused: number;
-  attempts: number;
-}
+export type MultipartResult =
+  | {
+      /** Parts were left unsent when asked to stop: the upload stays open for the next run to resume. */
+      paused: true;
+      bytesSent: number;
+    }
+  | {
+      paused: false;
+      evidence: Evidence;
+      bytesSent: number;
+      partsSent: number;
+      partsReused: number;
+      attempts: number;
+    };
 
 /** Incomplete uploads for exactly this key, newest first. */
 async function incompleteUploads(target: BucketSide, key: string) {
@@ -104,10 +114,120 @@ async function storedParts(
   return parts;
 }
 
+/**
+ * When the source version in `state` was written, by the source's clock (Last-Modified, whole
+ * seconds), read with a HEAD pinned to that version.
+ */
+async function sourceWrittenAt(source: BucketSide, state: SourceState): Promise<number> {
+  try {
+    const head = await source.client.send(
+      new HeadObjectCommand({ Bucket: source.bucket, Key: state.key, ...pinTo(state) }),
+    );
+    return head.LastModified?.getTime() ?? Number.POSITIVE_INFINITY;
+  } catch (error) {
+    const status = httpStatusOf(error);
+    if (status === 412 || status === 404) {
+      throw new SourceChangedError(`s3://${source.bucket}/${state.key} changed while it was being copied`);
+    }
+    throw error;
+  }
+}
+
+/**
+ * The incomplete uploads this copy may resume. An upload takes the headers, metadata, tags and
+ * marker of the version it was started for, and S3 offers no way to read them back before it is
+ * completed; so an upload started before this source version was written (a crash, then the source
+ * overwritten) is not resumed, even when its parts hold the same bytes. Last-Modified counts whole
+ * seconds, so an upload begun in the same second as the write is taken as this version's: a copy
+ * interrupted soon after an upload still resumes. (Where a server dates a multipart object by its
+ * upload's start, an overwrite still in progress when the copy began is not told apart; its parts
+ * are still proven byte by byte.)
+ */
+async function resumableUploads(
+  source: BucketSide,
+  state: SourceState,
+  uploads: readonly { uploadId: string; initiated: number }[],
+): Promise<{ uploadId: string; initiated: number }[]> {
+  if (uploads.length === 0) return [];
+  const writtenAt = await sourceWrittenAt(source, state);
+  return uploads.filter((upload) => upload.initiated >= writtenAt);
+}
+
+/**
+ * Of the incomplete uploads of the key, the one whose stored parts fit the layout and hold the most
+ * bytes (the newest among equals): resuming it re-sends the least. An upload that vanished while
+ * being looked at (aborted elsewhere) is passed over.
+ */
+async function mostCompleteUpload(
+  target: BucketSide,
+  key: string,
+  uploads: readonly { uploadId: string }[],
+  layout: PartLayout,
+): Promise<{ uploadId: string; parts: Map<number, StoredPart> } | undefined> {
+  const fits = (part: StoredPart) =>
+    layout.kind === "mirrored"
+      ? part.partNumber <= layout.partCount
+      : layout.parts[part.partNumber - 1]?.size === part.size;
+  let best: { uploadId: string; parts: Map<number, StoredPart> } | undefined;
+  let bestBytes = -1;
+  for (const { uploadId } of uploads) {
+    const parts = await storedParts(target, key, uploadId).catch((error: unknown) => {
+      if (errorName(error) === "NoSuchUpload") return undefined;
+      throw error;
+    });
+    if (!parts) continue;
+    let bytes = 0;
+    for (const part of parts.values()) if (fits(part)) bytes += part.size;
+    if (bytes > bestBytes) {
+      best = { uploadId, parts };
+      bestBytes = bytes;
+    }
+  }
+  return best;
+}
+
 export async function abortUpload(target: BucketSide, key: string, uploadId: string): Promise<void> {
   await target.client
     .send(new AbortMultipartUploadCommand({ Bucket: target.bucket, Key: key, UploadId: uploadId }))
     .catch(() => undefined);
+}
+
+/**
+ * Spaces the starts of parts: each part starts once the part before it has read `lead` bytes (or
+ * stopped). Under an ordered digest the bytes of every part ahead of the one being hashed wait in
+ * memory; parts started together finish together with nearly all their bytes waiting, while parts
+ * started `lead` = part size / concurrency apart hold about half as much, with as many in flight.
+ */
+class StartStagger {
+  private readonly gates = new Map<number, { opened: Promise<void>; open: () => void }>();
+
+  constructor(private readonly lead: number) {}
+
+  private gate(partNumber: number) {
+    let gate = this.gates.get(partNumber);
+    if (!gate) {
+      let open = () => {};
+      const opened = new Promise<void>((resolve) => {
+        open = resolve;
+      });
+      gate = { opened, open };
+      this.gates.set(partNumber, gate);
+    }
+    return gate;
+  }
+
+  /** Resolves when `partNumber` may start. */
+  turnOf(partNumber: number): Promise<void> {
+    return partNumber <= 1 ? Promise.resolve() : this.gate(partNumber - 1).opened;
+  }
+
+  read(partNumber: number, bytesSoFar: number): void {
+    if (bytesSoFar >= this.lead) this.gate(partNumber).open();
+  }
+
+  stopped(partNumber: number): void {
+    this.gate(partNumber).open();
+  }
 }
 
 function partNumbers(layout: PartLayout): number[] {
@@ -123,10 +243,11 @@ function partNumbers(layout: PartLayout): number[] {
 export async function copyInParts(ctx: MultipartContext): Promise<MultipartResult> {
   const { source, target, targetKey, state, layout } = ctx;
   const previous = await incompleteUploads(target, targetKey);
-  const resumed = previous[0];
-  const reused = resumed
-    ? await storedParts(target, targetKey, resumed.uploadId)
-    : new Map<number, StoredPart>();
+  const resumable = await resumableUploads(source, state, previous);
+  const resumed = await mostCompleteUpload(target, targetKey, resumable, layout);
+  const reused = resumed?.parts ?? new Map<number, StoredPart>();
+  // The other incomplete uploads of this key are removed once this copy has succeeded or failed.
+  const stale = previous.filter((upload) => upload.uploadId !== resumed?.uploadId);
   const uploadId =
     resumed?.uploadId ??
     (
@@ -147,6 +268,25 @@ export async function copyInParts(ctx: MultipartContext): Promise<MultipartResul
   // Stored parts of a mirrored copy are proven by the composite ETag at the end; otherwise each
   // stored part is read again and its MD5 compared with the target's part ETag.
   const trustStoredEtags = layout.kind === "mirrored" && sourceEtagIsMd5 && ctx.targetEtagsAreMd5;
+  const firstPartSize = layout.kind === "planned" ? (layout.parts[0]?.size ?? 0) : 0;
+  const stagger = wholeDigest
+    ? new StartStagger(Math.ceil(firstPartSize / Math.max(1, ctx.partLimit.concurrency)))
+    : undefined;
+  /** Where a read of a part sends its bytes besides the upload: the ordered digest, if any. */
+  const sinkFor = (partNumber: number): PartSink | undefined => {
+    if (!wholeDigest) return undefined;
+    const sink = wholeDigest.open(partNumber);
+    let bytes = 0;
+    return {
+      write: (chunk) => {
+        sink.write(chunk);
+        bytes += chunk.length;
+        stagger?.read(partNumber, bytes);
+      },
+      complete: (md5Hex) => sink.complete(md5Hex),
+      discard: () => sink.discard(),
+    };
+  };
 
   const done = new Map<number, StoredPart & { md5Hex: string }>();
   let bytesSent = 0;
@@ -162,6 +302,7 @@ export async function copyInParts(ctx: MultipartContext): Promise<MultipartResul
           return { range: [part.start, part.end] as [number, number] };
         })();
 
+  let paused = false;
   const runPart = async (partNumber: number) => {
     const stored = reused.get(partNumber);
     if (stored && trustStoredEtags) {
@@ -169,6 +310,11 @@ export async function copyInParts(ctx: MultipartContext): Promise<MultipartResul
       partsReused++;
       return;
     }
+    if (paused || ctx.shouldStartPart?.() === false) {
+      paused = true;
+      return;
+    }
+    await stagger?.turnOf(partNumber);
     const expectedSize = layout.kind === "planned" ? layout.parts[partNumber - 1]?.size : undefined;
     const storedUsable =
       stored && ctx.targetEtagsAreMd5 && (expectedSize === undefined || stored.size === expectedSize);
@@ -181,10 +327,10 @@ export async function copyInParts(ctx: MultipartContext): Promise<MultipartResul
             async (body) => {
               for await (const _ of body);
             },
-            { keepChunks: Boolean(wholeDigest) },
+            { sink: sinkFor(partNumber) },
           );
           if (reread.md5Hex === stored.etag)
-            return { part: { ...stored, md5Hex: reread.md5Hex }, piped: reread, sent: false };
+            return { part: { ...stored, md5Hex: reread.md5Hex }, sent: false };
         }
         const piped = await pipeSource(
           (signal) => readSource(source, state, slice(partNumber), signal),
@@ -203,7 +349,7 @@ export async function copyInParts(ctx: MultipartContext): Promise<MultipartResul
             ),
           {
             onBytes: (count) => ctx.hooks.onProgress?.({ key: state.key, bytes: count }),
-            keepChunks: Boolean(wholeDigest),
+            sink: sinkFor(partNumber),
           },
         );
         const etag = normalizeEtag(piped.result.ETag);
@@ -217,7 +363,7 @@ export async function copyInParts(ctx: MultipartContext): Promise<MultipartResul
           checksumCrc32: piped.result.ChecksumCRC32,
           md5Hex: piped.md5Hex,
         };
-        return { part, piped, sent: true };
+        return { part, sent: true };
       },
       { attempts: ctx.attempts },
     );
@@ -230,18 +376,20 @@ export async function copyInParts(ctx: MultipartContext): Promise<MultipartResul
     } else {
       partsReused++;
     }
-    if (wholeDigest) await wholeDigest.submit(partNumber, value.piped.kept ?? []);
+    // Keep this part's slot until its bytes are hashed: that bounds the bytes waiting in the digest.
+    if (wholeDigest) await wholeDigest.whenHashed(partNumber);
   };
 
   let failed = false;
   const guardedPart = async (partNumber: number) => {
-    if (failed) return;
     try {
-      await runPart(partNumber);
+      if (!failed) await runPart(partNumber);
     } catch (error) {
       failed = true;
       wholeDigest?.abandon();
       throw error;
+    } finally {
+      stagger?.stopped(partNumber);
     }
   };
 
@@ -250,10 +398,18 @@ export async function copyInParts(ctx: MultipartContext): Promise<MultipartResul
     const results = await Promise.allSettled(numbers.map((n) => ctx.partLimit(() => guardedPart(n))));
     const failure = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
     if (failure) throw failure.reason;
+    if (paused) {
+      wholeDigest?.abandon();
+      return { paused: true, bytesSent };
+    }
 
     const ordered = numbers.map((n) => done.get(n) as StoredPart & { md5Hex: string });
     let evidence: Evidence = "checksum";
     if (wholeDigest) {
+      // Every part stored must hold the very bytes that were hashed.
+      if (ordered.some((p) => wholeDigest.partMd5Hex(p.partNumber) !== p.md5Hex)) {
+        throw new IntegrityError("the parts stored differ from the bytes hashed for the source's MD5");
+      }
       if (wholeDigest.md5Hex() !== state.etag) {
         throw new IntegrityError("the MD5 of the bytes read differs from the source's ETag");
       }
@@ -291,11 +447,12 @@ export async function copyInParts(ctx: MultipartContext): Promise<MultipartResul
       }
       evidence = "etag";
     }
-    for (const stale of previous.slice(1)) await abortUpload(target, targetKey, stale.uploadId);
-    return { evidence, bytesSent, partsSent, partsReused, attempts: maxAttempts };
+    for (const upload of stale) await abortUpload(target, targetKey, upload.uploadId);
+    return { paused: false, evidence, bytesSent, partsSent, partsReused, attempts: maxAttempts };
   } catch (error) {
     wholeDigest?.abandon();
     await abortUpload(target, targetKey, uploadId);
+    for (const upload of stale) await abortUpload(target, targetKey, upload.uploadId);
     throw error;
   }
 }

@@ -23,3 +23,64 @@ describe("OrderedDigest", () => {
     await expect(waiting).resolves.toBeUndefined();
   });
 });
+
+describe("OrderedDigest reads (open / write / complete / discard)", () => {
+  const md5 = (text: string) => createHash("md5").update(text).digest("hex");
+
+  function read(digest: OrderedDigest, partNumber: number, chunks: string[], completeIt = true) {
+    const sink = digest.open(partNumber);
+    for (const chunk of chunks) sink.write(Buffer.from(chunk));
+    if (completeIt) sink.complete(md5(chunks.join("")));
+    return sink;
+  }
+
+  it("hashes interleaved reads in part order and lets a part go once the parts before it are read", async () => {
+    const digest = new OrderedDigest();
+    const one = digest.open(1);
+    const two = digest.open(2);
+    const hashed: number[] = [];
+    const twoHashed = digest.whenHashed(2).then(() => hashed.push(2));
+    one.write(Buffer.from("a1"));
+    two.write(Buffer.from("b1"));
+    one.write(Buffer.from("a2"));
+    two.write(Buffer.from("b2"));
+    two.complete(md5("b1b2"));
+    await Promise.resolve();
+    expect(hashed).toEqual([]);
+    one.complete(md5("a1a2"));
+    await twoHashed;
+    expect(hashed).toEqual([2]);
+    expect(digest.partMd5Hex(1)).toBe(md5("a1a2"));
+    expect(digest.partMd5Hex(2)).toBe(md5("b1b2"));
+    expect(digest.md5Hex()).toBe(md5("a1a2b1b2"));
+  });
+
+  it("forgets a failed read of the frontier part, even after some of its bytes were hashed", () => {
+    const digest = new OrderedDigest();
+    read(digest, 1, ["a"]);
+    read(digest, 2, ["broken"], false).discard();
+    read(digest, 3, ["c"]);
+    read(digest, 2, ["b"]);
+    expect(digest.md5Hex()).toBe(md5("abc"));
+  });
+
+  it("forgets a failed read of a later part, and a superseded read writes nothing", () => {
+    const digest = new OrderedDigest();
+    const stale = read(digest, 2, ["x"], false);
+    read(digest, 2, ["b"]);
+    stale.write(Buffer.from("late"));
+    stale.discard();
+    read(digest, 1, ["a"]);
+    expect(digest.md5Hex()).toBe(md5("ab"));
+  });
+
+  it("keeps the first complete read of a part; a second read must give the same bytes", () => {
+    const digest = new OrderedDigest();
+    read(digest, 2, ["b"]);
+    expect(() => read(digest, 2, ["b"])).not.toThrow();
+    expect(() => read(digest, 2, ["other"])).toThrow(/other bytes/);
+    read(digest, 1, ["a"]);
+    expect(() => read(digest, 1, ["again"])).toThrow(/other bytes/);
+    expect(digest.md5Hex()).toBe(md5("ab"));
+  });
+});

@@ -2,43 +2,57 @@ import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { DigestingStream } from "./digesting-stream.js";
 import { IntegrityError } from "./errors.js";
+import type { PartSink } from "./ordered-digest.js";
 import type { SourceBody } from "./source-state.js";
 
 export interface Piped<T> {
   result: T;
   md5Hex: string;
   bytes: number;
-  /** The bytes themselves, when asked for (ordered whole-object MD5). */
-  kept: Buffer[] | undefined;
 }
 
 /**
  * Streams one source read straight into one upload request, taking the MD5 of the bytes on the
- * way. Nothing is buffered beyond the streams' own high-water marks unless `keepChunks` is set.
- * A fault on either side aborts the other, and the first fault is the error reported.
+ * way. Nothing is buffered beyond the streams' own high-water marks; a `sink` (the ordered
+ * whole-object MD5) sees every byte, and hears that the read is complete as soon as the last byte
+ * has passed, before the upload is answered. A fault on either side aborts the other, and the
+ * first fault is the error reported.
  */
 export async function pipeSource<T>(
   open: (signal: AbortSignal) => Promise<SourceBody>,
   send: (body: Readable, contentLength: number, signal: AbortSignal) => Promise<T>,
-  options: { onBytes?: (count: number) => void; keepChunks?: boolean } = {},
+  options: { onBytes?: (count: number) => void; sink?: PartSink } = {},
 ): Promise<Piped<T>> {
+  const { sink } = options;
   const controller = new AbortController();
-  const source = await open(controller.signal);
-  const digesting = new DigestingStream(options.onBytes, options.keepChunks);
-  const piping = pipeline(source.body, digesting);
-  piping.catch((error: unknown) => controller.abort(error));
   try {
-    const [result] = await Promise.all([send(digesting, source.contentLength, controller.signal), piping]);
-    if (digesting.bytes !== source.contentLength) {
-      throw new IntegrityError(
-        `read ${digesting.bytes} bytes where the source declared ${source.contentLength}`,
-      );
+    const source = await open(controller.signal);
+    const digesting = new DigestingStream(options.onBytes, sink && ((chunk) => sink.write(chunk)));
+    const reading = pipeline(source.body, digesting).then(() => {
+      if (digesting.bytes !== source.contentLength) {
+        throw new IntegrityError(
+          `read ${digesting.bytes} bytes where the source declared ${source.contentLength}`,
+        );
+      }
+      const md5Hex = digesting.md5Hex();
+      sink?.complete(md5Hex);
+      return md5Hex;
+    });
+    reading.catch((error: unknown) => controller.abort(error));
+    try {
+      const [result, md5Hex] = await Promise.all([
+        send(digesting, source.contentLength, controller.signal),
+        reading,
+      ]);
+      return { result, md5Hex, bytes: digesting.bytes };
+    } catch (error) {
+      controller.abort(error);
+      source.body.destroy();
+      digesting.destroy();
+      throw controller.signal.reason ?? error;
     }
-    return { result, md5Hex: digesting.md5Hex(), bytes: digesting.bytes, kept: digesting.kept };
   } catch (error) {
-    controller.abort(error);
-    source.body.destroy();
-    digesting.destroy();
-    throw controller.signal.reason ?? error;
+    sink?.discard();
+    throw error;
   }
 }

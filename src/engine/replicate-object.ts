@@ -1,6 +1,6 @@
 import { DeleteObjectCommand } from "@aws-sdk/client-s3";
 import pLimit, { type LimitFunction } from "p-limit";
-import { describeError, SourceChangedError } from "./errors.js";
+import { describeError, errorName, httpStatusOf, SourceChangedError } from "./errors.js";
 import { multipartPartCount } from "./etag.js";
 import { copyInParts } from "./multipart-copy.js";
 import { planParts } from "./plan-parts.js";
@@ -8,7 +8,14 @@ import { putWhole } from "./put-whole.js";
 import { RetriesExhaustedError } from "./retry.js";
 import { headSource, readSourceTagging } from "./source-state.js";
 import { headTarget, holdsSameContent, targetAttributes } from "./target-attributes.js";
-import type { BucketSide, EngineHooks, EngineOptions, Outcome, ReplicateTask } from "./types.js";
+import type {
+  BucketSide,
+  EngineHooks,
+  EngineOptions,
+  Outcome,
+  ReplicateControl,
+  ReplicateTask,
+} from "./types.js";
 
 /** A source that keeps changing under the copy is given up on after this many fresh starts. */
 const MAX_FRESH_STARTS = 4;
@@ -22,28 +29,33 @@ export interface EngineConfig {
 
 export interface Engine {
   /** Make the target key hold the source key's current bytes, metadata and tags, proven. */
-  replicate(task: ReplicateTask): Promise<Outcome>;
+  replicate(task: ReplicateTask, control?: ReplicateControl): Promise<Outcome>;
   /** Remove a target key (sync --delete, or a source deletion). */
   remove(targetKey: string): Promise<Outcome>;
   readonly config: EngineConfig;
 }
 
-function failure(key: string, error: unknown, attempts = 1): Outcome {
-  if (error instanceof RetriesExhaustedError) {
-    return {
-      status: "failed",
-      key,
-      error: `${describeError(error.lastError)} (after ${error.attempts} attempts)`,
-      attempts: error.attempts,
-    };
-  }
-  return { status: "failed", key, error: describeError(error), attempts };
+function failure(key: string, error: unknown): Outcome {
+  const cause = error instanceof RetriesExhaustedError ? error.lastError : error;
+  // A metadata request's retries happen inside the SDK, which counts them in $metadata.attempts.
+  const sdkAttempts = (cause as { $metadata?: { attempts?: number } } | undefined)?.$metadata?.attempts;
+  const tries = error instanceof RetriesExhaustedError ? error.attempts : (sdkAttempts ?? 1);
+  const suffix = error instanceof RetriesExhaustedError ? ` (after ${error.attempts} attempts)` : "";
+  return {
+    status: "failed",
+    key,
+    error: `${describeError(cause)}${suffix}`,
+    attempts: tries,
+    errorName: errorName(cause),
+    httpStatus: httpStatusOf(cause),
+  };
 }
 
 async function replicateOnce(
   config: EngineConfig,
   partLimit: LimitFunction,
   task: ReplicateTask,
+  control: ReplicateControl,
 ): Promise<Outcome> {
   const { source, target, options } = config;
   const hooks = config.hooks ?? {};
@@ -74,7 +86,9 @@ async function replicateOnce(
     partCount === undefined
       ? { kind: "planned" as const, parts: planParts(state.size, options.partSize) }
       : { kind: "mirrored" as const, partCount };
-  const result = await copyInParts({ ...common, layout });
+  const result = await copyInParts({ ...common, layout, shouldStartPart: control.shouldStartPart });
+  if (result.paused)
+    return { status: "paused", key: task.sourceKey, size: state.size, bytes: result.bytesSent };
   return {
     status: "copied",
     key: task.sourceKey,
@@ -89,10 +103,10 @@ export function createEngine(config: EngineConfig): Engine {
   const partLimit = pLimit(config.options.concurrency);
   return {
     config,
-    async replicate(task) {
+    async replicate(task, control = {}) {
       for (let start = 1; ; start++) {
         try {
-          return await replicateOnce(config, partLimit, task);
+          return await replicateOnce(config, partLimit, task, control);
         } catch (error) {
           if (error instanceof SourceChangedError && start < MAX_FRESH_STARTS) continue;
           return failure(task.sourceKey, error);

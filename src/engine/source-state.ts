@@ -130,7 +130,10 @@ export async function readSource(
     );
   } catch (error) {
     const status = httpStatusOf(error);
-    if (status === 412 || isNotFound(error) || errorName(error) === "NoSuchVersion") {
+    // 412: the ETag no longer matches. 416: the part number or range, taken from the pinned
+    // version, lies beyond the object now there (servers may check it before If-Match).
+    const unsatisfiable = status === 416 && slice !== "whole";
+    if (status === 412 || unsatisfiable || isNotFound(error) || errorName(error) === "NoSuchVersion") {
       throw new SourceChangedError(`s3://${source.bucket}/${state.key} changed while it was being copied`);
     }
     throw error;

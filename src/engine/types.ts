@@ -6,15 +6,18 @@ export interface BucketSide {
   bucket: string;
 }
 
-export type StorageClass =
-  | "STANDARD"
-  | "STANDARD_IA"
-  | "ONEZONE_IA"
-  | "INTELLIGENT_TIERING"
-  | "GLACIER"
-  | "GLACIER_IR"
-  | "DEEP_ARCHIVE"
-  | "REDUCED_REDUNDANCY";
+export const STORAGE_CLASSES = [
+  "STANDARD",
+  "STANDARD_IA",
+  "ONEZONE_IA",
+  "INTELLIGENT_TIERING",
+  "GLACIER",
+  "GLACIER_IR",
+  "DEEP_ARCHIVE",
+  "REDUCED_REDUNDANCY",
+] as const;
+
+export type StorageClass = (typeof STORAGE_CLASSES)[number];
 
 export type TargetEncryption = { kind: "none" } | { kind: "sse-s3" } | { kind: "sse-kms"; keyId?: string };
 
@@ -49,7 +52,23 @@ export type Outcome =
   | { status: "copied"; key: string; size: number; bytes: number; evidence: Evidence; attempts: number }
   | { status: "skipped"; key: string; size: number; reason: "same-content" | "source-missing" }
   | { status: "deleted"; key: string }
-  | { status: "failed"; key: string; error: string; attempts: number };
+  /** Stopped starting parts when asked to (a deadline); the stored parts wait for the next run. */
+  | { status: "paused"; key: string; size: number; bytes: number }
+  | {
+      status: "failed";
+      key: string;
+      error: string;
+      attempts: number;
+      /** The underlying error's name and HTTP status, for drivers that react to them. */
+      errorName?: string;
+      httpStatus?: number;
+    };
+
+/** How a driver steers one copy while it runs. */
+export interface ReplicateControl {
+  /** Asked before each part starts; false stops starting parts and pauses the copy. */
+  shouldStartPart?: () => boolean;
+}
 
 export interface ProgressEvent {
   key: string;

@@ -68,7 +68,9 @@ export function tallyOutcome(summary: SyncSummary, outcome: Outcome): void {
   else if (outcome.status === "deleted") summary.deleted++;
   else {
     summary.failed++;
-    summary.failures.push({ key: outcome.key, error: outcome.error });
+    const error =
+      outcome.status === "failed" ? outcome.error : "paused before all parts were sent; run again to resume";
+    summary.failures.push({ key: outcome.key, error });
   }
 }
 
