@@ -48,3 +48,40 @@ export async function readTargetSecret(
   const { SecretString } = await secrets.send(new GetSecretValueCommand({ SecretId: secretId }));
   return parseTargetSecret(secretId, SecretString);
 }
+
+/**
+ * The target keys, cached across invocations for at most `maxAgeMs`, so a rotated secret is
+ * picked up without a redeploy; `refresh()` fetches at once (after the target rejected the keys).
+ * `current()` returns the same object for as long as the keys stay the same, so callers can
+ * rebuild their clients only when it changes.
+ */
+export class SecretCredentialsCache {
+  private credentials: AwsCredentialIdentity | undefined;
+  private fetchedAt = 0;
+
+  constructor(
+    private readonly secretId: string,
+    private readonly client: SecretsManagerClient,
+    private readonly maxAgeMs = 5 * 60_000,
+  ) {}
+
+  async current(): Promise<AwsCredentialIdentity> {
+    if (!this.credentials || Date.now() - this.fetchedAt > this.maxAgeMs) await this.refresh();
+    return this.credentials as AwsCredentialIdentity;
+  }
+
+  /** Fetches the secret now; true when the keys changed. */
+  async refresh(): Promise<boolean> {
+    const output = await this.client.send(new GetSecretValueCommand({ SecretId: this.secretId }));
+    const fresh = parseTargetSecret(this.secretId, output.SecretString);
+    this.fetchedAt = Date.now();
+    const old = this.credentials;
+    const same =
+      old !== undefined &&
+      old.accessKeyId === fresh.accessKeyId &&
+      old.secretAccessKey === fresh.secretAccessKey &&
+      old.sessionToken === fresh.sessionToken;
+    if (!same) this.credentials = fresh;
+    return old !== undefined && !same;
+  }
+}

@@ -1,0 +1,99 @@
+import { describe, expect, it } from "vitest";
+import { decodeNotificationKey, MalformedEventError, parseMessageBody } from "./parse-events.js";
+
+const filter = { bucket: "src-bucket", prefix: "data/" };
+
+const eventBridge = (key: string, bucket = "src-bucket", detailType = "Object Created") => ({
+  version: "0",
+  "detail-type": detailType,
+  source: "aws.s3",
+  time: "2026-11-26T01:00:00Z",
+  detail: { bucket: { name: bucket }, object: { key, size: 5 } },
+});
+
+const notification = (key: string, bucket = "src-bucket") => ({
+  Records: [
+    {
+      eventSource: "aws:s3",
+      eventName: "ObjectCreated:Put",
+      eventTime: "2026-11-26T01:00:00.000Z",
+      s3: { bucket: { name: bucket }, object: { key } },
+    },
+  ],
+});
+
+describe("decodeNotificationKey", () => {
+  it("decodes form encoding: + is a space, %2B a plus", () => {
+    expect(decodeNotificationKey("data/red+flower.jpg")).toBe("data/red flower.jpg");
+    expect(decodeNotificationKey("data/c%2B%2B.txt")).toBe("data/c++.txt");
+    expect(decodeNotificationKey("data/100%25+%3D+%26")).toBe("data/100% = &");
+    expect(decodeNotificationKey("data/%E4%B8%AD%E6%96%87")).toBe("data/中文");
+  });
+
+  it("rejects broken escapes", () => {
+    expect(() => decodeNotificationKey("data/%E4%B8")).toThrow(MalformedEventError);
+  });
+});
+
+describe("parseMessageBody", () => {
+  it("takes EventBridge keys as they are", () => {
+    const parsed = parseMessageBody(JSON.stringify(eventBridge("data/a+b 中文%.txt")), filter);
+    expect(parsed.tasks).toEqual([
+      { kind: "object", key: "data/a+b 中文%.txt", eventTime: "2026-11-26T01:00:00Z" },
+    ]);
+  });
+
+  it("decodes S3 notification keys", () => {
+    const parsed = parseMessageBody(JSON.stringify(notification("data/a%2Bb+%E4%B8%AD%25.txt")), filter);
+    expect(parsed.tasks).toEqual([
+      { kind: "object", key: "data/a+b 中%.txt", eventTime: "2026-11-26T01:00:00.000Z" },
+    ]);
+  });
+
+  it("treats deletions as a look at the key, like creations", () => {
+    const parsed = parseMessageBody(
+      JSON.stringify(eventBridge("data/x", "src-bucket", "Object Deleted")),
+      filter,
+    );
+    expect(parsed.tasks).toMatchObject([{ kind: "object", key: "data/x" }]);
+  });
+
+  it("skips other buckets and keys outside the prefix", () => {
+    expect(parseMessageBody(JSON.stringify(eventBridge("data/x", "other")), filter).skipped).toEqual([
+      { bucket: "other", key: "data/x", reason: "other-bucket" },
+    ]);
+    expect(parseMessageBody(JSON.stringify(notification("logs/x")), filter).skipped).toEqual([
+      { bucket: "src-bucket", key: "logs/x", reason: "outside-prefix" },
+    ]);
+  });
+
+  it("acknowledges S3's test event", () => {
+    const parsed = parseMessageBody(
+      JSON.stringify({ Service: "Amazon S3", Event: "s3:TestEvent", Bucket: "b" }),
+      filter,
+    );
+    expect(parsed).toEqual({ tasks: [], skipped: [{ bucket: "b", key: "", reason: "test-event" }] });
+  });
+
+  it("reads the handler's own task and backfill messages", () => {
+    const task = { kind: "object", key: "data/k", continuation: 2 };
+    expect(parseMessageBody(JSON.stringify({ s3xsyncTask: task }), filter).tasks).toEqual([task]);
+    expect(parseMessageBody(JSON.stringify({ backfill: { prefix: "data/" } }), filter).tasks).toEqual([
+      { kind: "backfill", prefix: "data/" },
+    ]);
+  });
+
+  it("names what is wrong with a malformed message", () => {
+    expect(() => parseMessageBody("not json", filter)).toThrow(/not JSON/);
+    expect(() => parseMessageBody("{}", filter)).toThrow(/neither an S3 event/);
+    expect(() =>
+      parseMessageBody(JSON.stringify({ source: "aws.s3", "detail-type": "Object Created" }), filter),
+    ).toThrow(/detail.bucket.name/);
+    expect(() =>
+      parseMessageBody(
+        JSON.stringify(eventBridge("data/x", "src-bucket", "Object Restore Completed")),
+        filter,
+      ),
+    ).toThrow(/not one this handler syncs/);
+  });
+});

@@ -1,0 +1,31 @@
+/**
+ * What a driver asks of the sync: look at one key now and make the target match it, or list a
+ * page of the source and queue its keys. Events only say where to look (level-triggered).
+ */
+export type SyncTask =
+  | {
+      kind: "object";
+      key: string;
+      /** When the event happened (ISO 8601), for replication lag; absent for backfill and tests. */
+      eventTime?: string;
+      /** How many invocations this object has already used (continuations). */
+      continuation?: number;
+    }
+  | { kind: "backfill"; prefix: string; continuationToken?: string };
+
+/** An event for another bucket or outside the prefix filter: acknowledged and logged, not failed. */
+export interface SkippedEvent {
+  key: string;
+  bucket: string;
+  reason: "other-bucket" | "outside-prefix" | "test-event";
+}
+
+export interface ParsedEvents {
+  tasks: SyncTask[];
+  skipped: SkippedEvent[];
+}
+
+/** The body of the messages the handler queues for itself. */
+export interface TaskMessage {
+  s3xsyncTask: SyncTask;
+}

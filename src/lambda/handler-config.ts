@@ -1,0 +1,131 @@
+import { isRegion } from "../aws/partition.js";
+import {
+  type EngineOptions,
+  STORAGE_CLASSES,
+  type StorageClass,
+  type TargetEncryption,
+} from "../engine/index.js";
+
+/** The sizing categories of the original template. None limits the object size; each tunes speed. */
+export const SIZE_CATEGORIES = {
+  Under200MB: { concurrency: 8 },
+  "200MB-2GB": { concurrency: 16 },
+  "2GB-10GB": { concurrency: 32 },
+} as const;
+
+export type SizeCategory = keyof typeof SIZE_CATEGORIES;
+
+export interface HandlerConfig {
+  sourceRegion: string;
+  targetRegion: string;
+  sourceBucket: string;
+  targetBucket: string;
+  secretName: string;
+  prefixFilter: string;
+  retryAttempts: number;
+  notify: { topicArn: string } | undefined;
+  sizeCategory: SizeCategory;
+  sourceEndpoint?: string;
+  targetEndpoint?: string;
+  syncDeletes: boolean;
+  queueUrl?: string;
+  engine: EngineOptions;
+}
+
+/** A missing or malformed environment variable; the message names it. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+type Env = Record<string, string | undefined>;
+
+function required(env: Env, name: string): string {
+  const value = env[name]?.trim();
+  if (!value) throw new ConfigError(`environment variable ${name} is required`);
+  return value;
+}
+
+function optional(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value ? value : undefined;
+}
+
+function region(env: Env, name: string): string {
+  const value = required(env, name);
+  if (!isRegion(value)) throw new ConfigError(`environment variable ${name}="${value}" is not an AWS region`);
+  return value;
+}
+
+function flag(env: Env, name: string): boolean {
+  const value = optional(env, name)?.toLowerCase() ?? "false";
+  if (value !== "true" && value !== "false") {
+    throw new ConfigError(`environment variable ${name}="${env[name]}" must be true or false`);
+  }
+  return value === "true";
+}
+
+function url(env: Env, name: string): string | undefined {
+  const value = optional(env, name);
+  if (value !== undefined && !/^https?:\/\/[^\s]+$/.test(value)) {
+    throw new ConfigError(`environment variable ${name}="${value}" is not an http(s) URL`);
+  }
+  return value;
+}
+
+function encryption(env: Env): TargetEncryption {
+  const sse = optional(env, "TARGET_SSE");
+  if (sse === undefined || sse === "none") return { kind: "none" };
+  if (sse === "AES256") return { kind: "sse-s3" };
+  if (sse === "aws:kms") return { kind: "sse-kms", keyId: optional(env, "TARGET_SSE_KMS_KEY_ID") };
+  throw new ConfigError(`environment variable TARGET_SSE="${sse}" must be none, AES256 or aws:kms`);
+}
+
+const PART_SIZE = 8 * 1024 * 1024;
+
+/** Reads and checks the function's environment once per cold start. */
+export function loadHandlerConfig(env: Env = process.env): HandlerConfig {
+  const attemptsText = optional(env, "RETRY_ATTEMPTS") ?? "3";
+  const retryAttempts = Number(attemptsText);
+  if (!Number.isInteger(retryAttempts) || retryAttempts < 2 || retryAttempts > 10) {
+    throw new ConfigError(
+      `environment variable RETRY_ATTEMPTS="${attemptsText}" must be a whole number from 2 to 10`,
+    );
+  }
+  const sizeCategory = (optional(env, "MAX_FILE_SIZE_CATEGORY") ?? "Under200MB") as SizeCategory;
+  if (!(sizeCategory in SIZE_CATEGORIES)) {
+    throw new ConfigError(
+      `environment variable MAX_FILE_SIZE_CATEGORY="${sizeCategory}" must be one of ${Object.keys(SIZE_CATEGORIES).join(", ")}`,
+    );
+  }
+  const notify = flag(env, "ENABLE_SNS_NOTIFICATION")
+    ? { topicArn: required(env, "SNS_TOPIC_ARN") }
+    : undefined;
+  const storageClass = optional(env, "TARGET_STORAGE_CLASS") as StorageClass | undefined;
+  if (storageClass !== undefined && !STORAGE_CLASSES.includes(storageClass)) {
+    throw new ConfigError(
+      `environment variable TARGET_STORAGE_CLASS="${storageClass}" must be one of ${STORAGE_CLASSES.join(", ")}`,
+    );
+  }
+  return {
+    sourceRegion: region(env, "SOURCE_REGION"),
+    targetRegion: region(env, "TARGET_REGION"),
+    sourceBucket: required(env, "SOURCE_BUCKET"),
+    targetBucket: required(env, "TARGET_BUCKET"),
+    secretName: required(env, "SECRETS_MANAGER_SECRET_NAME"),
+    prefixFilter: optional(env, "S3_PREFIX_FILTER") ?? "",
+    retryAttempts,
+    notify,
+    sizeCategory,
+    sourceEndpoint: url(env, "SOURCE_ENDPOINT"),
+    targetEndpoint: url(env, "TARGET_ENDPOINT"),
+    syncDeletes: flag(env, "SYNC_DELETES"),
+    queueUrl: url(env, "QUEUE_URL"),
+    engine: {
+      concurrency: SIZE_CATEGORIES[sizeCategory].concurrency,
+      partSize: PART_SIZE,
+      attempts: retryAttempts,
+      storageClass,
+      encryption: encryption(env),
+    },
+  };
+}

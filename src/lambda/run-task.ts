@@ -1,0 +1,123 @@
+import { ListObjectsV2Command } from "@aws-sdk/client-s3";
+import type { SNSClient } from "@aws-sdk/client-sns";
+import type { SQSClient } from "@aws-sdk/client-sqs";
+import type { Engine, Outcome } from "../engine/index.js";
+import type { SyncTask } from "../events/tasks.js";
+import type { Deadline } from "./deadline.js";
+import { publishFailure } from "./failure-notice.js";
+import type { HandlerConfig } from "./handler-config.js";
+import { queueTasks } from "./task-queue.js";
+import { logger, recordOutcome } from "./telemetry.js";
+
+/** What the tasks of one invocation share. */
+export interface TaskContext {
+  config: HandlerConfig;
+  /** The engine with the target keys as they are now. */
+  engine(): Promise<Engine>;
+  /** Fetch the target keys again; true when they changed (the engine was rebuilt). */
+  refreshTargetKeys(): Promise<boolean>;
+  sqs: SQSClient;
+  sns: SNSClient;
+  deadline: Deadline;
+}
+
+type ObjectTask = Extract<SyncTask, { kind: "object" }>;
+type BackfillTask = Extract<SyncTask, { kind: "backfill" }>;
+
+/** Errors that mean the target refused the keys: worth fetching the secret again, once. */
+function rejectsKeys(outcome: Outcome): boolean {
+  if (outcome.status !== "failed") return false;
+  return (
+    outcome.httpStatus === 403 ||
+    ["InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken", "InvalidToken"].includes(
+      outcome.errorName ?? "",
+    )
+  );
+}
+
+async function continueLater(ctx: TaskContext, task: ObjectTask): Promise<void> {
+  if (!ctx.config.queueUrl) throw new Error("QUEUE_URL is not set: cannot queue a continuation");
+  await queueTasks(ctx.sqs, ctx.config.queueUrl, [{ ...task, continuation: (task.continuation ?? 0) + 1 }]);
+}
+
+/**
+ * Makes the target key match the source key as it is now (level-triggered): copy it, skip it,
+ * delete it (SYNC_DELETES), or pause before the deadline and queue a continuation.
+ */
+export async function syncObject(ctx: TaskContext, task: ObjectTask): Promise<Outcome> {
+  const startedAt = Date.now();
+  const { config } = ctx;
+  if (config.queueUrl && !ctx.deadline.hasTimeForPart()) {
+    await continueLater(ctx, task);
+    const outcome: Outcome = { status: "paused", key: task.key, size: 0, bytes: 0 };
+    recordOutcome(outcome, startedAt, task.eventTime);
+    return outcome;
+  }
+  const control = config.queueUrl ? { shouldStartPart: ctx.deadline.hasTimeForPart } : {};
+  const replicate = async () =>
+    (await ctx.engine()).replicate({ sourceKey: task.key, targetKey: task.key }, control);
+  let outcome = await replicate();
+  if (rejectsKeys(outcome) && (await ctx.refreshTargetKeys())) outcome = await replicate();
+  if (outcome.status === "skipped" && outcome.reason === "source-missing" && config.syncDeletes) {
+    outcome = await (await ctx.engine()).remove(task.key);
+  }
+  if (outcome.status === "paused") await continueLater(ctx, task);
+  recordOutcome(outcome, startedAt, task.eventTime);
+  if (outcome.status === "failed" && config.notify) {
+    await publishFailure(ctx.sns, config.notify.topicArn, {
+      key: task.key,
+      sourceBucket: config.sourceBucket,
+      sourceRegion: config.sourceRegion,
+      targetBucket: config.targetBucket,
+      targetRegion: config.targetRegion,
+      error: outcome.error,
+      attempts: outcome.attempts,
+      time: new Date().toISOString(),
+    }).catch((error: unknown) => logger.error("notification", { key: task.key, error: String(error) }));
+  }
+  return outcome;
+}
+
+export interface BackfillResult {
+  queued: number;
+  nextPage: boolean;
+}
+
+/** The prefix a backfill lists: the request's, narrowed to S3_PREFIX_FILTER; undefined when they do not overlap. */
+export function backfillPrefix(requested: string, filter: string): string | undefined {
+  if (requested.startsWith(filter)) return requested;
+  if (filter.startsWith(requested)) return filter;
+  return undefined;
+}
+
+/** Lists one page of the source and queues one task per key, plus the next page as a task of its own. */
+export async function backfillPage(ctx: TaskContext, task: BackfillTask): Promise<BackfillResult> {
+  const { config } = ctx;
+  if (!config.queueUrl) throw new Error("QUEUE_URL is not set: a backfill queues its keys there");
+  const prefix = backfillPrefix(task.prefix, config.prefixFilter);
+  if (prefix === undefined) {
+    logger.warn("backfill", {
+      prefix: task.prefix,
+      outcome: "outside-prefix-filter",
+      filter: config.prefixFilter,
+    });
+    return { queued: 0, nextPage: false };
+  }
+  const engine = await ctx.engine();
+  const page = await engine.config.source.client.send(
+    new ListObjectsV2Command({
+      Bucket: config.sourceBucket,
+      Prefix: prefix || undefined,
+      ContinuationToken: task.continuationToken,
+    }),
+  );
+  const tasks: SyncTask[] = (page.Contents ?? []).flatMap((object) =>
+    object.Key === undefined ? [] : [{ kind: "object" as const, key: object.Key }],
+  );
+  const nextPage = Boolean(page.IsTruncated && page.NextContinuationToken);
+  if (nextPage) tasks.push({ kind: "backfill", prefix, continuationToken: page.NextContinuationToken });
+  await queueTasks(ctx.sqs, config.queueUrl, tasks);
+  const queued = tasks.length - (nextPage ? 1 : 0);
+  logger.info("backfill", { prefix, queued, nextPage });
+  return { queued, nextPage };
+}

@@ -1,0 +1,380 @@
+// The built Lambda bundle, driven end to end: two MinIO servers for S3 (China source, Global
+// target) and moto for Secrets Manager, SQS and SNS, reached through the SDK's standard endpoint
+// variables, exactly as the function would reach AWS.
+import { DeleteObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { CreateTopicCommand } from "@aws-sdk/client-sns";
+import { DeleteMessageBatchCommand, DeleteMessageCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import {
+  clockAllowing,
+  coldStart,
+  eventBridgeEvent,
+  failedIds,
+  s3Notification,
+  sqsEvent,
+  sqsEventFromMessages,
+} from "../support/lambda.js";
+import { type S3Server, s3ClientFor, startPartitionPair } from "../support/minio.js";
+import {
+  createQueueWithDlq,
+  drainQueue,
+  type MotoServer,
+  parseSnsEnvelope,
+  putSecret,
+  snsClientFor,
+  sqsClientFor,
+  startMoto,
+  subscribeQueueToTopic,
+} from "../support/moto.js";
+import {
+  bytesOf,
+  createBucket,
+  getBytes,
+  head,
+  incompleteUploads,
+  listKeys,
+  MiB,
+  putMultipart,
+  putObject,
+  unquote,
+} from "../support/s3-fixtures.js";
+
+let servers: { source: S3Server; target: S3Server; stop(): Promise<void> };
+let moto: MotoServer;
+let src: S3Client;
+let dst: S3Client;
+
+beforeAll(async () => {
+  [servers, moto] = await Promise.all([startPartitionPair(), startMoto()]);
+  src = s3ClientFor(servers.source);
+  dst = s3ClientFor(servers.target);
+});
+
+afterAll(async () => {
+  await Promise.all([servers?.stop(), moto?.stop()]);
+});
+
+const SPECIAL_KEYS = ["data/with space.txt", "data/plus+sign.txt", "data/100%.txt", "data/中文 文件+1%.txt"];
+
+interface Setup {
+  sourceBucket: string;
+  targetBucket: string;
+  secretName: string;
+  env: Record<string, string>;
+}
+
+let setupCount = 0;
+
+/** Fresh buckets and secret, and the function's environment for them. */
+async function setup(overrides: Record<string, string> = {}): Promise<Setup> {
+  setupCount++;
+  const [sourceBucket, targetBucket] = await Promise.all([
+    createBucket(src, "hsrc"),
+    createBucket(dst, "hdst"),
+  ]);
+  const secretName = `target-keys-${setupCount}`;
+  await putSecret(moto, secretName, {
+    AccessKeyId: servers.target.accessKeyId,
+    SecretAccessKey: servers.target.secretAccessKey,
+  });
+  const env = {
+    ...moto.env(),
+    // The function's own role reads the source: the default chain, here the source's keys.
+    AWS_ACCESS_KEY_ID: servers.source.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: servers.source.secretAccessKey,
+    SOURCE_REGION: servers.source.region,
+    TARGET_REGION: servers.target.region,
+    SOURCE_BUCKET: sourceBucket,
+    TARGET_BUCKET: targetBucket,
+    SOURCE_ENDPOINT: servers.source.endpoint,
+    TARGET_ENDPOINT: servers.target.endpoint,
+    SECRETS_MANAGER_SECRET_NAME: secretName,
+    S3_PREFIX_FILTER: "data/",
+    RETRY_ATTEMPTS: "2",
+    POWERTOOLS_METRICS_DISABLED: "false",
+    ...overrides,
+  };
+  return { sourceBucket, targetBucket, secretName, env };
+}
+
+/** Collects the handler's per-object log lines (JSON on stdout) until stopped. */
+function captureObjectLogs() {
+  const lines: Record<string, unknown>[] = [];
+  const spy = vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
+    for (const text of String(chunk).split("\n")) {
+      if (!text.startsWith("{")) continue;
+      const line = JSON.parse(text) as Record<string, unknown>;
+      if (line.message === "object") lines.push(line);
+    }
+    return true;
+  });
+  return {
+    stop() {
+      spy.mockRestore();
+      return lines;
+    },
+  };
+}
+
+async function expectSameObject(s: Setup, key: string): Promise<void> {
+  const [a, b] = await Promise.all([getBytes(src, s.sourceBucket, key), getBytes(dst, s.targetBucket, key)]);
+  expect(b.equals(a), key).toBe(true);
+}
+
+describe("event shapes", () => {
+  it("copies keys with space, +, % and Chinese from every event shape", async () => {
+    const s = await setup();
+    const handler = coldStart(s.env);
+    const keysFor = (shape: string) => SPECIAL_KEYS.map((key) => key.replace("data/", `data/${shape}/`));
+    const all = ["sqs-eb", "sqs-s3", "direct-eb", "direct-s3"].flatMap(keysFor);
+    await Promise.all(all.map((key) => putObject(src, s.sourceBucket, key, bytesOf(100))));
+
+    const batch = sqsEvent([
+      ...keysFor("sqs-eb").map((key) => JSON.stringify(eventBridgeEvent(s.sourceBucket, key))),
+      JSON.stringify(s3Notification(s.sourceBucket, keysFor("sqs-s3"))),
+    ]);
+    expect(failedIds(await handler(batch))).toEqual([]);
+    for (const key of keysFor("direct-eb")) await handler(eventBridgeEvent(s.sourceBucket, key));
+    await handler(s3Notification(s.sourceBucket, keysFor("direct-s3")));
+
+    expect((await listKeys(dst, s.targetBucket)).sort()).toEqual([...all].sort());
+    for (const key of all) await expectSameObject(s, key);
+  });
+
+  it("answers the original manual test payload in its original shape", async () => {
+    const s = await setup({ S3_PREFIX_FILTER: "" });
+    await putObject(src, s.sourceBucket, "test/sample.txt", Buffer.from("hello"));
+    const handler = coldStart(s.env);
+    expect(await handler({ test_key: "test/sample.txt" })).toEqual({
+      statusCode: 200,
+      body: {
+        message: "test/sample.txt: copied",
+        results: { success: ["test/sample.txt"], failed: [] },
+      },
+    });
+    await expectSameObject(s, "test/sample.txt");
+  });
+
+  it("acknowledges events for other buckets and outside the prefix without copying", async () => {
+    const s = await setup();
+    await putObject(src, s.sourceBucket, "logs/outside.txt", bytesOf(10));
+    const handler = coldStart(s.env);
+    const batch = sqsEvent([
+      JSON.stringify(eventBridgeEvent(s.sourceBucket, "logs/outside.txt")),
+      JSON.stringify(eventBridgeEvent("another-bucket", "data/x.txt")),
+    ]);
+    expect(failedIds(await handler(batch))).toEqual([]);
+    expect(await listKeys(dst, s.targetBucket)).toEqual([]);
+  });
+});
+
+describe("failures", () => {
+  it("reports exactly the failing message of a batch", async () => {
+    const s = await setup();
+    await putObject(src, s.sourceBucket, "data/good.txt", bytesOf(10));
+    const handler = coldStart(s.env);
+    const batch = sqsEvent([
+      { messageId: "good", body: JSON.stringify(eventBridgeEvent(s.sourceBucket, "data/good.txt")) },
+      { messageId: "bad", body: "this is not an S3 event" },
+    ]);
+    expect(failedIds(await handler(batch))).toEqual(["bad"]);
+    await expectSameObject(s, "data/good.txt");
+  });
+
+  it("publishes one SNS message with the failure's details when retries are spent", async () => {
+    const sns = snsClientFor(moto);
+    const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: `failures-${Date.now()}` }));
+    const inbox = await createQueueWithDlq(moto, `inbox-${Date.now()}`, 5);
+    await subscribeQueueToTopic(moto, TopicArn as string, inbox.queueUrl);
+    // A target endpoint that refuses connections: a transient error, retried, then given up.
+    const s = await setup({
+      TARGET_ENDPOINT: "http://127.0.0.1:9",
+      ENABLE_SNS_NOTIFICATION: "true",
+      SNS_TOPIC_ARN: TopicArn as string,
+    });
+    await putObject(src, s.sourceBucket, "data/报告 1+1.txt", bytesOf(10));
+    const handler = coldStart(s.env);
+    const response = await handler(
+      sqsEvent([
+        { messageId: "m1", body: JSON.stringify(eventBridgeEvent(s.sourceBucket, "data/报告 1+1.txt")) },
+      ]),
+    );
+    expect(failedIds(response)).toEqual(["m1"]);
+
+    const messages = await drainQueue(moto, inbox.queueUrl, { waitSeconds: 1 });
+    expect(messages).toHaveLength(1);
+    const envelope = parseSnsEnvelope(messages[0]?.Body);
+    expect(envelope.Subject).toMatch(/^[\x20-\x7e]+$/);
+    const notice = JSON.parse(envelope.Message);
+    expect(notice).toMatchObject({
+      event: "replication-failed",
+      key: "data/报告 1+1.txt",
+      sourceBucket: s.sourceBucket,
+      sourceRegion: "cn-north-1",
+      targetBucket: s.targetBucket,
+      targetRegion: "us-east-1",
+      attempts: 2,
+    });
+    expect(notice.error).toMatch(/unreachable|refused/);
+    expect(notice.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/);
+    expect(envelope.Message).not.toContain(servers.target.secretAccessKey);
+  });
+
+  it("throws on a failed direct invocation so Lambda's own retries apply", async () => {
+    const s = await setup({ TARGET_ENDPOINT: "http://127.0.0.1:9" });
+    await putObject(src, s.sourceBucket, "data/x.txt", bytesOf(10));
+    const handler = coldStart(s.env);
+    await expect(handler(eventBridgeEvent(s.sourceBucket, "data/x.txt"))).rejects.toThrow(/data\/x.txt/);
+  });
+
+  it("names a missing environment variable", async () => {
+    const s = await setup();
+    const { SOURCE_BUCKET: _omitted, ...env } = s.env;
+    const handler = coldStart(env);
+    await expect(handler({ test_key: "data/x" })).rejects.toThrow(/SOURCE_BUCKET is required/);
+  });
+});
+
+describe("credentials", () => {
+  it("picks up a rotated secret without a restart when the target rejects the cached keys", async () => {
+    const s = await setup();
+    // The cached keys are the old ones, already revoked on the target.
+    await putSecret(moto, s.secretName, {
+      AccessKeyId: "revoked-key",
+      SecretAccessKey: "revoked-secret-123",
+    });
+    await putObject(src, s.sourceBucket, "data/one.txt", bytesOf(10));
+    await putObject(src, s.sourceBucket, "data/two.txt", bytesOf(10));
+    const handler = coldStart(s.env);
+    const first = await handler(
+      sqsEvent([{ messageId: "1", body: JSON.stringify(eventBridgeEvent(s.sourceBucket, "data/one.txt")) }]),
+    );
+    expect(failedIds(first)).toEqual(["1"]);
+
+    await putSecret(moto, s.secretName, {
+      AccessKeyId: servers.target.accessKeyId,
+      SecretAccessKey: servers.target.secretAccessKey,
+    });
+    const second = await handler(
+      sqsEvent([{ messageId: "2", body: JSON.stringify(eventBridgeEvent(s.sourceBucket, "data/two.txt")) }]),
+    );
+    expect(failedIds(second)).toEqual([]);
+    await expectSameObject(s, "data/two.txt");
+  });
+});
+
+describe("level-triggered", () => {
+  it("converges to the source's state from shuffled, duplicated and stale events", async () => {
+    const s = await setup({ SYNC_DELETES: "true" });
+    const keys = Array.from({ length: 12 }, (_, i) => `data/k${i}.txt`);
+    await Promise.all(keys.map((key) => putObject(src, s.sourceBucket, key, bytesOf(50))));
+    const handler = coldStart(s.env);
+    // Copy everything once, then change the source: overwrite some, delete others.
+    await handler(sqsEvent(keys.map((key) => JSON.stringify(eventBridgeEvent(s.sourceBucket, key)))));
+    for (const key of keys.slice(0, 4)) await putObject(src, s.sourceBucket, key, bytesOf(70));
+    for (const key of keys.slice(4, 8))
+      await src.send(new DeleteObjectCommand({ Bucket: s.sourceBucket, Key: key }));
+
+    // Every kind of event for every key, twice, in random order: created events for deleted keys,
+    // deleted events for keys that exist, and duplicates.
+    const events = keys.flatMap((key) => [
+      JSON.stringify(eventBridgeEvent(s.sourceBucket, key, "Object Created")),
+      JSON.stringify(eventBridgeEvent(s.sourceBucket, key, "Object Deleted")),
+      JSON.stringify(s3Notification(s.sourceBucket, [key], "ObjectRemoved:Delete")),
+    ]);
+    const shuffled = [...events, ...events].sort(() => Math.random() - 0.5);
+    for (let i = 0; i < shuffled.length; i += 10) {
+      expect(failedIds(await handler(sqsEvent(shuffled.slice(i, i + 10))))).toEqual([]);
+    }
+    expect((await listKeys(dst, s.targetBucket)).sort()).toEqual(await listKeys(src, s.sourceBucket));
+    for (const key of [...keys.slice(0, 4), ...keys.slice(8)]) await expectSameObject(s, key);
+  });
+});
+
+describe("beyond one invocation", () => {
+  it("replicates a 200 MiB object across several invocations without sending a stored part twice", async () => {
+    const queue = await createQueueWithDlq(moto, `work-${Date.now()}`, 3);
+    const s = await setup({ QUEUE_URL: queue.queueUrl });
+    const body = bytesOf(200 * MiB);
+    const etag = await putMultipart(src, s.sourceBucket, "data/big.bin", body, 8 * MiB);
+    const handler = coldStart(s.env);
+    const sqs = sqsClientFor(moto);
+    const logs = captureObjectLogs();
+
+    let invocations = 1;
+    // Each invocation may start about eight of the 25 parts before its (simulated) deadline.
+    let response = await handler(
+      sqsEvent([JSON.stringify(eventBridgeEvent(s.sourceBucket, "data/big.bin"))]),
+      clockAllowing(8),
+    );
+    expect(failedIds(response)).toEqual([]);
+    for (;;) {
+      const { Messages = [] } = await sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: queue.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+      );
+      if (Messages.length === 0) break;
+      expect(JSON.parse(Messages[0]?.Body ?? "{}")).toMatchObject({
+        s3xsyncTask: { kind: "object", key: "data/big.bin", continuation: invocations },
+      });
+      response = await handler(sqsEventFromMessages(Messages), clockAllowing(8));
+      expect(failedIds(response)).toEqual([]);
+      for (const m of Messages) {
+        await sqs.send(
+          new DeleteMessageCommand({ QueueUrl: queue.queueUrl, ReceiptHandle: m.ReceiptHandle }),
+        );
+      }
+      invocations++;
+      expect(invocations).toBeLessThan(10);
+    }
+    expect(invocations).toBeGreaterThanOrEqual(3);
+    const lines = logs.stop().filter((line) => line.key === "data/big.bin");
+    expect(lines.map((line) => line.outcome)).toEqual([...Array(invocations - 1).fill("paused"), "copied"]);
+    // Every byte was sent exactly once over all the invocations: no stored part went twice.
+    expect(lines.reduce((sum, line) => sum + Number(line.bytes), 0)).toBe(body.length);
+    expect(unquote((await head(dst, s.targetBucket, "data/big.bin")).ETag)).toBe(etag);
+    expect(await incompleteUploads(dst, s.targetBucket)).toEqual([]);
+    await expectSameObject(s, "data/big.bin");
+  });
+});
+
+describe("backfill", () => {
+  it("spreads a backfill of 2,500 keys over queue messages", { timeout: 300_000 }, async () => {
+    const queue = await createQueueWithDlq(moto, `backfill-${Date.now()}`, 3);
+    const s = await setup({ QUEUE_URL: queue.queueUrl, S3_PREFIX_FILTER: "", POWERTOOLS_LOG_LEVEL: "WARN" });
+    const keys = Array.from({ length: 2500 }, (_, i) => `bf/${String(i).padStart(4, "0")}.txt`);
+    for (let i = 0; i < keys.length; i += 50) {
+      await Promise.all(
+        keys.slice(i, i + 50).map((key) => putObject(src, s.sourceBucket, key, Buffer.from(key))),
+      );
+    }
+    const handler = coldStart(s.env);
+    const started = await handler({ backfill: { prefix: "" } });
+    expect(started).toMatchObject({ statusCode: 200, body: { queued: 1000, nextPage: true } });
+
+    // Four workers share the queue, as concurrent function instances would.
+    const sqs = sqsClientFor(moto);
+    const failures: string[] = [];
+    const worker = async () => {
+      for (;;) {
+        const { Messages = [] } = await sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: queue.queueUrl,
+            MaxNumberOfMessages: 10,
+            WaitTimeSeconds: 1,
+          }),
+        );
+        if (Messages.length === 0) return;
+        failures.push(...failedIds(await handler(sqsEventFromMessages(Messages))));
+        await sqs.send(
+          new DeleteMessageBatchCommand({
+            QueueUrl: queue.queueUrl,
+            Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
+          }),
+        );
+      }
+    };
+    await Promise.all([worker(), worker(), worker(), worker()]);
+    expect(failures).toEqual([]);
+    expect(await listKeys(dst, s.targetBucket)).toEqual(keys);
+  });
+});
