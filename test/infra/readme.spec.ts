@@ -1,0 +1,175 @@
+// The README's deployment section against the template: every command it shows must deploy as
+// written (declared parameters, valid values, rules satisfied), the original quick-start commands
+// must be there, and its tables must match the template.
+import { beforeAll, describe, expect, it } from "vitest";
+import { TEMPLATE_FILE } from "../../infra/app.js";
+import { ORIGINAL_QUICK_START } from "./original-template.js";
+import { type CfnTemplate, deploymentProblems, readRepoFile, synthTemplate } from "./support.js";
+
+interface StackCommand {
+  kind: "create-stack" | "deploy";
+  text: string;
+  options: Record<string, string[]>;
+  parameters: Record<string, string>;
+}
+
+let template: CfnTemplate;
+let section: string;
+let commands: StackCommand[];
+
+/** Splits a shell command line into words (single and double quotes, no expansions). */
+function shellWords(line: string): string[] {
+  const words: string[] = [];
+  const pattern = /'([^']*)'|"((?:[^"\\]|\\.)*)"|(\S+)/g;
+  for (const match of line.matchAll(pattern))
+    words.push(match[1] ?? match[2]?.replace(/\\(.)/g, "$1") ?? match[3] ?? "");
+  return words;
+}
+
+function shellCommands(markdown: string): string[] {
+  const blocks = [...markdown.matchAll(/```(?:sh|bash)\n([\s\S]*?)```/g)].map((match) => match[1] ?? "");
+  return blocks.flatMap((block) =>
+    block
+      .replace(/\\\n/g, " ")
+      .split("\n")
+      .map((line) => line.replace(/(^|\s)#.*$/, "").trim())
+      .filter((line) => line.length > 0),
+  );
+}
+
+function parseStackCommand(text: string): StackCommand | undefined {
+  const words = shellWords(text);
+  if (words[0] !== "aws" || words[1] !== "cloudformation") return undefined;
+  const kind = words[2];
+  if (kind !== "create-stack" && kind !== "deploy") return undefined;
+  const options: Record<string, string[]> = {};
+  let current: string | undefined;
+  for (const word of words.slice(3)) {
+    if (word.startsWith("--")) {
+      current = word;
+      options[current] = [];
+    } else if (current) {
+      options[current]?.push(word);
+    } else {
+      throw new Error(`stray word ${word} in: ${text}`);
+    }
+  }
+  const parameters: Record<string, string> = {};
+  if (kind === "create-stack") {
+    for (const item of options["--parameters"] ?? []) {
+      const match = /^ParameterKey=([^,]+),ParameterValue=(.*)$/.exec(item);
+      if (!match) throw new Error(`unreadable parameter ${item}`);
+      parameters[match[1] as string] = match[2] as string;
+    }
+  } else {
+    for (const item of options["--parameter-overrides"] ?? []) {
+      const at = item.indexOf("=");
+      parameters[item.slice(0, at)] = item.slice(at + 1);
+    }
+  }
+  return { kind, text, options, parameters };
+}
+
+beforeAll(() => {
+  template = synthTemplate();
+  const readme = readRepoFile("README.md");
+  const start = readme.indexOf("\n## Deployment (CloudFormation)\n");
+  expect(start, "README.md has a section ## Deployment (CloudFormation)").toBeGreaterThan(0);
+  const end = readme.indexOf("\n## ", start + 5);
+  section = readme.slice(start, end < 0 ? undefined : end);
+  commands = shellCommands(section).flatMap((line) => parseStackCommand(line) ?? []);
+});
+
+describe("the README's deployment commands", () => {
+  it("include the original quick-start commands, parameters unchanged", () => {
+    expect(commands.map((command) => command.parameters)).toContainEqual(ORIGINAL_QUICK_START.createStack);
+    expect(commands.map((command) => command.parameters)).toContainEqual(ORIGINAL_QUICK_START.deploy);
+    const original = commands.find((command) => command.kind === "create-stack");
+    expect(original?.parameters).toEqual(ORIGINAL_QUICK_START.createStack);
+  });
+
+  it("cover both directions", () => {
+    const direction = (command: StackCommand) =>
+      `${command.parameters.SourceRegion?.startsWith("cn-") ? "China" : "Global"} -> ${
+        command.parameters.TargetRegion?.startsWith("cn-") ? "China" : "Global"
+      }`;
+    expect(new Set(commands.map(direction))).toEqual(new Set(["China -> Global", "Global -> China"]));
+  });
+
+  it("use only parameters the template declares, with values it accepts, in the source region", () => {
+    expect(commands.length).toBeGreaterThanOrEqual(3);
+    for (const command of commands) {
+      const region = command.options["--region"]?.[0];
+      expect(region, command.text).toBe(command.parameters.SourceRegion);
+      expect(
+        deploymentProblems({ template, parameters: command.parameters, region: region ?? "" }),
+        command.text,
+      ).toEqual([]);
+    }
+  });
+
+  it("package the template the way its size requires, with the capability it needs", () => {
+    for (const command of commands) {
+      expect(command.options["--capabilities"], command.text).toEqual(["CAPABILITY_IAM"]);
+      expect(command.options, command.text).not.toHaveProperty("--template-body");
+      if (command.kind === "deploy") {
+        expect(command.options["--template-file"], command.text).toEqual([TEMPLATE_FILE]);
+        expect(command.options["--s3-bucket"]?.length, command.text).toBe(1);
+      } else {
+        const url = command.options["--template-url"]?.[0] ?? "";
+        expect(url, command.text).toMatch(
+          new RegExp(`^https://[a-z0-9.-]+\\.s3\\.[a-z0-9-]+\\.amazonaws\\.com(\\.cn)?/${TEMPLATE_FILE}$`),
+        );
+        const bucket = /^https:\/\/([^/]+)\.s3\./.exec(url)?.[1];
+        const upload = shellCommands(section).find(
+          (line) => line.startsWith("aws s3 cp ") && line.includes(`s3://${bucket}/`),
+        );
+        expect(upload, `the template is uploaded to ${bucket}`).toBeDefined();
+      }
+    }
+    expect(section).toContain("--template-body file://s3-cross-account-sync-minimal-template.yaml");
+    expect(section).toMatch(/does not work with this template/);
+    expect(section).toContain("51,200 bytes");
+  });
+});
+
+describe("the README's deployment reference", () => {
+  it("lists every parameter once, with the template's default", () => {
+    const rows = [...section.matchAll(/^\| `(\w+)` \| ([^|]+) \|/gm)].map(
+      (match) => [match[1], match[2]?.trim()] as const,
+    );
+    const parameterRows = rows.filter(([name]) => name !== undefined && name in template.Parameters);
+    expect(parameterRows.map(([name]) => name)).toEqual(Object.keys(template.Parameters));
+    for (const [name, shown] of parameterRows) {
+      const definition = template.Parameters[name as string];
+      const expected =
+        definition?.Default === undefined
+          ? "required"
+          : definition.Default === ""
+            ? "empty"
+            : `\`${definition.Default}\``;
+      expect(shown, name).toBe(expected);
+    }
+  });
+
+  it("explains every alarm by name", () => {
+    for (const [id, resource] of Object.entries(template.Resources)) {
+      if (resource.Type !== "AWS::CloudWatch::Alarm") continue;
+      const name = ((resource.Properties?.AlarmName ?? {}) as { "Fn::Sub": string })["Fn::Sub"].replace(
+        "${AWS::StackName}",
+        "STACK",
+      );
+      expect(section, id).toContain(`| \`${name}\` |`);
+    }
+  });
+
+  it("gives the secret's format, its rotation and the backfill payload", () => {
+    expect(section).toContain(
+      '{"AccessKeyId": "AKIA...", "SecretAccessKey": "...", "SessionToken": "optional"}',
+    );
+    expect(section).toMatch(/\*\*Rotating the keys\.\*\*/);
+    expect(section).toContain("aws secretsmanager put-secret-value");
+    expect(section).toContain(`--payload '{"backfill":{"prefix":""}}'`);
+    expect(section).toContain("aws sqs start-message-move-task");
+  });
+});
