@@ -5,6 +5,7 @@ import {
   type StorageClass,
   type TargetEncryption,
 } from "../engine/index.js";
+import type { WorkerSettings } from "../worker/worker-settings.js";
 
 /** The sizing categories of the original template. None limits the object size; each tunes speed. */
 export const SIZE_CATEGORIES = {
@@ -15,20 +16,12 @@ export const SIZE_CATEGORIES = {
 
 export type SizeCategory = keyof typeof SIZE_CATEGORIES;
 
-export interface HandlerConfig {
-  sourceRegion: string;
-  targetRegion: string;
-  sourceBucket: string;
-  targetBucket: string;
+export interface HandlerConfig extends WorkerSettings {
   secretName: string;
-  prefixFilter: string;
   retryAttempts: number;
-  notify: { topicArn: string } | undefined;
   sizeCategory: SizeCategory;
   sourceEndpoint?: string;
   targetEndpoint?: string;
-  syncDeletes: boolean;
-  queueUrl?: string;
   engine: EngineOptions;
 }
 
@@ -101,6 +94,7 @@ export function loadHandlerConfig(env: Env = process.env): HandlerConfig {
     ? { topicArn: required(env, "SNS_TOPIC_ARN") }
     : undefined;
   const storageClass = optional(env, "TARGET_STORAGE_CLASS") as StorageClass | undefined;
+  const concurrency = SIZE_CATEGORIES[sizeCategory].concurrency;
   if (storageClass !== undefined && !STORAGE_CLASSES.includes(storageClass)) {
     throw new ConfigError(
       `environment variable TARGET_STORAGE_CLASS="${storageClass}" must be one of ${STORAGE_CLASSES.join(", ")}`,
@@ -120,8 +114,9 @@ export function loadHandlerConfig(env: Env = process.env): HandlerConfig {
     targetEndpoint: url(env, "TARGET_ENDPOINT"),
     syncDeletes: flag(env, "SYNC_DELETES"),
     queueUrl: url(env, "QUEUE_URL"),
+    concurrency,
     engine: {
-      concurrency: SIZE_CATEGORIES[sizeCategory].concurrency,
+      concurrency,
       partSize: PART_SIZE,
       attempts: retryAttempts,
       storageClass,

@@ -2,23 +2,22 @@ import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
-import pLimit from "p-limit";
 import { createS3Client } from "../aws/s3-client.js";
 import { SecretCredentialsCache } from "../aws/target-secret.js";
-import { createEngine, describeError, type Engine, type Outcome } from "../engine/index.js";
+import { createEngine, type Engine } from "../engine/index.js";
 import {
   isEventBridgeS3Event,
   isS3Notification,
   parseBackfill,
   parseEventBridgeEvent,
-  parseMessageBody,
   parseS3Notification,
 } from "../events/parse-events.js";
-import type { ParsedEvents, SyncTask } from "../events/tasks.js";
-import { type Deadline, deadlineOf, type InvocationClock, NO_DEADLINE } from "./deadline.js";
+import type { ParsedEvents } from "../events/tasks.js";
+import { type Deadline, deadlineOf, type InvocationClock, NO_DEADLINE } from "../worker/deadline.js";
+import { processMessages, runParsedEvents } from "../worker/process-messages.js";
+import { backfillPage, syncObject, type TaskContext } from "../worker/run-task.js";
+import { metrics } from "../worker/telemetry.js";
 import { type HandlerConfig, loadHandlerConfig } from "./handler-config.js";
-import { backfillPage, syncObject, type TaskContext } from "./run-task.js";
-import { logger, metrics } from "./telemetry.js";
 
 interface Runtime {
   config: HandlerConfig;
@@ -82,51 +81,12 @@ function taskContext(rt: Runtime, deadline: Deadline): TaskContext {
   };
 }
 
-/** Runs one task: an object's outcome, or nothing for a backfill page (which throws on failure). */
-async function runTask(ctx: TaskContext, task: SyncTask): Promise<Outcome | undefined> {
-  if (task.kind === "backfill") {
-    await backfillPage(ctx, task);
-    return undefined;
-  }
-  return syncObject(ctx, task);
-}
-
-function logSkipped(parsed: ParsedEvents): void {
-  for (const skipped of parsed.skipped) logger.info("event", { ...skipped, outcome: "skipped" });
-}
-
-async function runParsed(ctx: TaskContext, parsed: ParsedEvents): Promise<Outcome[]> {
-  logSkipped(parsed);
-  const limit = pLimit(ctx.config.engine.concurrency);
-  const outcomes = await Promise.all(parsed.tasks.map((task) => limit(() => runTask(ctx, task))));
-  return outcomes.filter((outcome): outcome is Outcome => outcome !== undefined);
-}
-
-function failures(outcomes: Outcome[]): Extract<Outcome, { status: "failed" }>[] {
-  return outcomes.filter(
-    (outcome): outcome is Extract<Outcome, { status: "failed" }> => outcome.status === "failed",
-  );
-}
-
 async function handleSqsBatch(ctx: TaskContext, event: SQSEvent): Promise<SQSBatchResponse> {
-  const filter = { bucket: ctx.config.sourceBucket, prefix: ctx.config.prefixFilter };
-  const limit = pLimit(ctx.config.engine.concurrency);
-  const failed = await Promise.all(
-    event.Records.map((record) =>
-      limit(async () => {
-        try {
-          const outcomes = await runParsed(ctx, parseMessageBody(record.body, filter));
-          return failures(outcomes).length > 0 ? record.messageId : undefined;
-        } catch (error) {
-          logger.error("message", { messageId: record.messageId, error: describeError(error) });
-          return record.messageId;
-        }
-      }),
-    ),
+  const failed = await processMessages(
+    ctx,
+    event.Records.map((record) => ({ id: record.messageId, body: record.body })),
   );
-  return {
-    batchItemFailures: failed.flatMap((id) => (id === undefined ? [] : [{ itemIdentifier: id }])),
-  };
+  return { batchItemFailures: failed.map((id) => ({ itemIdentifier: id })) };
 }
 
 /** The manual test of the original template: `{"test_key": "path/to/key"}`. */
@@ -170,7 +130,7 @@ export async function handler(event: unknown, context?: InvocationClock): Promis
       throw new Error(
         "unrecognised event: expected SQS, EventBridge S3, S3 notification, test_key or backfill",
       );
-    const failed = failures(await runParsed(ctx, parsed));
+    const failed = await runParsedEvents(ctx, parsed);
     if (failed.length > 0) {
       throw new Error(
         `${failed.length} object(s) failed: ${failed.map((f) => `${f.key}: ${f.error}`).join("; ")}`,

@@ -5,13 +5,13 @@ import type { Engine, Outcome } from "../engine/index.js";
 import type { SyncTask } from "../events/tasks.js";
 import type { Deadline } from "./deadline.js";
 import { publishFailure } from "./failure-notice.js";
-import type { HandlerConfig } from "./handler-config.js";
 import { queueTasks } from "./task-queue.js";
 import { logger, recordOutcome } from "./telemetry.js";
+import type { WorkerSettings } from "./worker-settings.js";
 
 /** What the tasks of one invocation share. */
 export interface TaskContext {
-  config: HandlerConfig;
+  config: WorkerSettings;
   /** The engine with the target keys as they are now. */
   engine(): Promise<Engine>;
   /** Fetch the target keys again; true when they changed (the engine was rebuilt). */

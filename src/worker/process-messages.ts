@@ -1,0 +1,58 @@
+import pLimit from "p-limit";
+import { describeError, type Outcome } from "../engine/index.js";
+import { parseMessageBody } from "../events/parse-events.js";
+import type { ParsedEvents, SyncTask } from "../events/tasks.js";
+import { backfillPage, syncObject, type TaskContext } from "./run-task.js";
+import { logger } from "./telemetry.js";
+
+/** One queued message, whatever delivered it (Lambda's SQS event, `s3xsync watch`). */
+export interface QueuedMessage {
+  id: string;
+  body: string;
+}
+
+type Failed = Extract<Outcome, { status: "failed" }>;
+
+/** Runs one task: an object's outcome, or nothing for a backfill page (which throws on failure). */
+async function runTask(ctx: TaskContext, task: SyncTask): Promise<Outcome | undefined> {
+  if (task.kind === "backfill") {
+    await backfillPage(ctx, task);
+    return undefined;
+  }
+  return syncObject(ctx, task);
+}
+
+/** Runs the tasks of parsed events; returns the objects that failed. Skipped events are logged. */
+export async function runParsedEvents(ctx: TaskContext, parsed: ParsedEvents): Promise<Failed[]> {
+  for (const skipped of parsed.skipped) logger.info("event", { ...skipped, outcome: "skipped" });
+  const limit = pLimit(ctx.config.concurrency);
+  const outcomes = await Promise.all(parsed.tasks.map((task) => limit(() => runTask(ctx, task))));
+  return outcomes.filter((outcome): outcome is Failed => outcome?.status === "failed");
+}
+
+/**
+ * Processes a batch of queued messages; returns the ids of exactly the messages that failed (an
+ * object in them failed, or the body is not an event this worker understands), so the queue
+ * delivers those again and finally dead-letters them.
+ */
+export async function processMessages(
+  ctx: TaskContext,
+  messages: readonly QueuedMessage[],
+): Promise<string[]> {
+  const filter = { bucket: ctx.config.sourceBucket, prefix: ctx.config.prefixFilter };
+  const limit = pLimit(ctx.config.concurrency);
+  const failed = await Promise.all(
+    messages.map((message) =>
+      limit(async () => {
+        try {
+          const failures = await runParsedEvents(ctx, parseMessageBody(message.body, filter));
+          return failures.length > 0 ? message.id : undefined;
+        } catch (error) {
+          logger.error("message", { messageId: message.id, error: describeError(error) });
+          return message.id;
+        }
+      }),
+    ),
+  );
+  return failed.filter((id): id is string => id !== undefined);
+}
