@@ -8,7 +8,7 @@ import {
   ListPartsCommand,
   UploadPartCommand,
 } from "@aws-sdk/client-s3";
-import type { LimitFunction } from "p-limit";
+import pLimit, { type LimitFunction } from "p-limit";
 import { errorName, httpStatusOf, IntegrityError, SourceChangedError } from "./errors.js";
 import { compositeEtag, normalizeEtag } from "./etag.js";
 import { OrderedDigest, type PartSink } from "./ordered-digest.js";
@@ -230,6 +230,9 @@ class StartStagger {
   }
 }
 
+/** Parts of a single-part source in flight at once, while its whole MD5 is taken in order. */
+const MAX_PARTS_AHEAD_OF_DIGEST = 4;
+
 function partNumbers(layout: PartLayout): number[] {
   return layout.kind === "mirrored"
     ? Array.from({ length: layout.partCount }, (_, i) => i + 1)
@@ -269,8 +272,15 @@ export async function copyInParts(ctx: MultipartContext): Promise<MultipartResul
   // stored part is read again and its MD5 compared with the target's part ETag.
   const trustStoredEtags = layout.kind === "mirrored" && sourceEtagIsMd5 && ctx.targetEtagsAreMd5;
   const firstPartSize = layout.kind === "planned" ? (layout.parts[0]?.size ?? 0) : 0;
+  // Parts ahead of the one being hashed hold their bytes in memory; fewer of them in flight keeps
+  // a 1 GiB single-part copy well under 200 MiB (measured 184 MiB at 8, with V8's lazily freed
+  // buffers on top). Mirrored copies hold nothing and keep the full concurrency.
+  const partsInFlight = wholeDigest
+    ? Math.min(MAX_PARTS_AHEAD_OF_DIGEST, ctx.partLimit.concurrency)
+    : Infinity;
+  const digestLimit = pLimit(partsInFlight);
   const stagger = wholeDigest
-    ? new StartStagger(Math.ceil(firstPartSize / Math.max(1, ctx.partLimit.concurrency)))
+    ? new StartStagger(Math.ceil(firstPartSize / Math.max(1, partsInFlight)))
     : undefined;
   /** Where a read of a part sends its bytes besides the upload: the ordered digest, if any. */
   const sinkFor = (partNumber: number): PartSink | undefined => {
@@ -395,7 +405,9 @@ export async function copyInParts(ctx: MultipartContext): Promise<MultipartResul
 
   try {
     const numbers = partNumbers(layout);
-    const results = await Promise.allSettled(numbers.map((n) => ctx.partLimit(() => guardedPart(n))));
+    const results = await Promise.allSettled(
+      numbers.map((n) => digestLimit(() => ctx.partLimit(() => guardedPart(n)))),
+    );
     const failure = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
     if (failure) throw failure.reason;
     if (paused) {
