@@ -5,6 +5,7 @@ import { type CommandResult, copyCommand, PreflightError, syncCommand, verifyCom
 import { formatBytes } from "./parse-size.js";
 import { parseS3Url } from "./s3-url.js";
 import { UsageError } from "./usage-error.js";
+import { watchCommand } from "./watch-command.js";
 
 declare const PACKAGE_VERSION: string;
 
@@ -103,6 +104,26 @@ export function buildProgram(): Command {
       verifyCommand(parseCliConfig(raw), parseS3Url(source, "source"), parseS3Url(target, "target")),
     ),
   );
+
+  addCommonOptions(
+    program
+      .command("watch")
+      .description(
+        "long-running worker: sync each key an event names, from an SQS queue or S3 notifications over HTTP",
+      )
+      .argument("<source>", "s3://SRC_BUCKET[/PREFIX] (only keys under PREFIX are synced)")
+      .argument("<target>", "s3://DST_BUCKET (keys are kept as they are)")
+      .option("--queue-url <url>", "long-poll this SQS queue (the stack's queue; shared with the function)")
+      .option("--listen <host:port>", "receive S3 event notifications over HTTP (MinIO's webhook target)")
+      .option("--journal <dir>", "--listen: where accepted events are kept until done")
+      .option(
+        "--max-attempts <n>",
+        "--listen: attempts per event before it moves to the journal's failed/ (default 5)",
+      )
+      .option("--delete", "delete target objects whose source object is gone"),
+  ).action(async (source: string, target: string, _options: unknown, command: Command) => {
+    exitCode = await watchCommand(command.opts(), source, target);
+  });
   return program;
 }
 

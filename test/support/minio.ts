@@ -27,6 +27,14 @@ export interface MinioOptions {
   accessKeyId: string;
   /** MinIO requires at least 8 characters. */
   secretAccessKey: string;
+  /**
+   * Extra environment for the server, applied last, e.g. a webhook notification target:
+   * `MINIO_NOTIFY_WEBHOOK_ENABLE_<ID>=on`, `MINIO_NOTIFY_WEBHOOK_ENDPOINT_<ID>=http://...`,
+   * `MINIO_NOTIFY_WEBHOOK_QUEUE_DIR_<ID>=/dir`. The bucket notification's queue ARN then is
+   * `arn:minio:sqs:<region>:<ID>:webhook` (with the region: an ARN without it is accepted but
+   * delivers nothing).
+   */
+  env?: Record<string, string>;
 }
 
 function minioEnv(opts: MinioOptions, home: string): NodeJS.ProcessEnv {
@@ -47,6 +55,7 @@ function minioEnv(opts: MinioOptions, home: string): NodeJS.ProcessEnv {
     MINIO_CALLHOME_ENABLE: "off",
     // CI/CD mode: 256 MiB buffer pool instead of half the RAM, no root-drive checks.
     MINIO_CI_CD: "1",
+    ...opts.env,
   };
 }
 
