@@ -13,20 +13,33 @@ export interface QueuedMessage {
 
 type Failed = Extract<Outcome, { status: "failed" }>;
 
+/**
+ * Object tasks of one batch, by key. Every event of a batch happened before the batch was read,
+ * so one look at a key serves all its events: the same key is never synced twice at once (no
+ * copy racing a delete of the same key) and duplicates cost nothing.
+ */
+type KeyRuns = Map<string, Promise<Outcome>>;
+
 /** Runs one task: an object's outcome, or nothing for a backfill page (which throws on failure). */
-async function runTask(ctx: TaskContext, task: SyncTask): Promise<Outcome | undefined> {
-  if (task.kind === "backfill") {
-    await backfillPage(ctx, task);
-    return undefined;
+function runTask(ctx: TaskContext, task: SyncTask, runs: KeyRuns): Promise<Outcome | undefined> {
+  if (task.kind === "backfill") return backfillPage(ctx, task).then(() => undefined);
+  let run = runs.get(task.key);
+  if (!run) {
+    run = syncObject(ctx, task);
+    runs.set(task.key, run);
   }
-  return syncObject(ctx, task);
+  return run;
 }
 
 /** Runs the tasks of parsed events; returns the objects that failed. Skipped events are logged. */
-export async function runParsedEvents(ctx: TaskContext, parsed: ParsedEvents): Promise<Failed[]> {
+export async function runParsedEvents(
+  ctx: TaskContext,
+  parsed: ParsedEvents,
+  runs: KeyRuns = new Map(),
+): Promise<Failed[]> {
   for (const skipped of parsed.skipped) logger.info("event", { ...skipped, outcome: "skipped" });
   const limit = pLimit(ctx.config.concurrency);
-  const outcomes = await Promise.all(parsed.tasks.map((task) => limit(() => runTask(ctx, task))));
+  const outcomes = await Promise.all(parsed.tasks.map((task) => limit(() => runTask(ctx, task, runs))));
   return outcomes.filter((outcome): outcome is Failed => outcome?.status === "failed");
 }
 
@@ -41,11 +54,12 @@ export async function processMessages(
 ): Promise<string[]> {
   const filter = { bucket: ctx.config.sourceBucket, prefix: ctx.config.prefixFilter };
   const limit = pLimit(ctx.config.concurrency);
+  const runs: KeyRuns = new Map();
   const failed = await Promise.all(
     messages.map((message) =>
       limit(async () => {
         try {
-          const failures = await runParsedEvents(ctx, parseMessageBody(message.body, filter));
+          const failures = await runParsedEvents(ctx, parseMessageBody(message.body, filter), runs);
           return failures.length > 0 ? message.id : undefined;
         } catch (error) {
           logger.error("message", { messageId: message.id, error: describeError(error) });
