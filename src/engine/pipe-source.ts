@@ -1,4 +1,4 @@
-import type { Readable } from "node:stream";
+import { PassThrough, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { DigestingStream } from "./digesting-stream.js";
 import { IntegrityError } from "./errors.js";
@@ -21,13 +21,17 @@ export interface Piped<T> {
 export async function pipeSource<T>(
   open: (signal: AbortSignal) => Promise<SourceBody>,
   send: (body: Readable, contentLength: number, signal: AbortSignal) => Promise<T>,
-  options: { onBytes?: (count: number) => void; sink?: PartSink } = {},
+  options: { onBytes?: (count: number) => void; sink?: PartSink; hash?: boolean } = {},
 ): Promise<Piped<T>> {
   const { sink } = options;
   const controller = new AbortController();
   try {
     const source = await open(controller.signal);
-    const digesting = new DigestingStream(options.onBytes, sink && ((chunk) => sink.write(chunk)));
+    const digesting = new DigestingStream(
+      options.onBytes,
+      sink && ((chunk) => sink.write(chunk)),
+      options.hash ?? true,
+    );
     const reading = pipeline(source.body, digesting).then(() => {
       if (digesting.bytes !== source.contentLength) {
         throw new IntegrityError(
@@ -39,9 +43,13 @@ export async function pipeSource<T>(
       return md5Hex;
     });
     reading.catch((error: unknown) => controller.abort(error));
+    // The SDK wraps a streamed body for its checksum and re-emits the body's errors where nobody
+    // listens: a source fault then crashed the process. The upload gets a stream of its own.
+    const uploadBody = new PassThrough();
+    digesting.pipe(uploadBody);
     try {
       const [result, md5Hex] = await Promise.all([
-        send(digesting, source.contentLength, controller.signal),
+        send(uploadBody, source.contentLength, controller.signal),
         reading,
       ]);
       return { result, md5Hex, bytes: digesting.bytes };
@@ -49,6 +57,7 @@ export async function pipeSource<T>(
       controller.abort(error);
       source.body.destroy();
       digesting.destroy();
+      uploadBody.destroy();
       throw controller.signal.reason ?? error;
     }
   } catch (error) {

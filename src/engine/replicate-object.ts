@@ -61,7 +61,7 @@ async function replicateOnce(
   const hooks = config.hooks ?? {};
   const state = await headSource(source, task.sourceKey);
   if (!state) return { status: "skipped", key: task.sourceKey, size: 0, reason: "source-missing" };
-  const existing = await headTarget(target, task.targetKey);
+  const existing = task.targetKnownStale ? undefined : await headTarget(target, task.targetKey);
   if (existing && holdsSameContent(state, existing)) {
     return { status: "skipped", key: task.sourceKey, size: state.size, reason: "same-content" };
   }

@@ -36,6 +36,8 @@ export interface EngineOptions {
 export interface ReplicateTask {
   sourceKey: string;
   targetKey: string;
+  /** The driver has just seen that the target lacks this source's content (sync listing). */
+  targetKnownStale?: boolean;
 }
 
 /**

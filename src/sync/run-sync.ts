@@ -105,7 +105,11 @@ export async function runSync(request: SyncRequest): Promise<SyncSummary> {
       if (request.dryRun) summary.copied++;
       else
         record(
-          await engine.replicate({ sourceKey: key, targetKey: request.targetPrefix + pair.relativeKey }),
+          await engine.replicate({
+            sourceKey: key,
+            targetKey: request.targetPrefix + pair.relativeKey,
+            targetKnownStale: true,
+          }),
         );
     }
   });
