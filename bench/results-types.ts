@@ -1,0 +1,139 @@
+// The shape of bench/results.json (written by bench/run-bench.ts, read by bench/report.ts).
+
+export type ToolId =
+  | "limit-get"
+  | "limit-put"
+  | "s5cmd-get"
+  | "s5cmd-put"
+  | "s3xsync"
+  | "s3xsync-candidate"
+  | "rclone-default"
+  | "rclone-matched";
+
+/** The order of the tools in tables and the chart. */
+export const ALL_TOOLS: ToolId[] = [
+  "limit-get",
+  "limit-put",
+  "s5cmd-get",
+  "s5cmd-put",
+  "s3xsync",
+  "s3xsync-candidate",
+  "rclone-default",
+  "rclone-matched",
+];
+
+export const TOOL_LABELS: Record<ToolId, string> = {
+  "limit-get": "GET only (s3raw)",
+  "limit-put": "PUT only (s3raw)",
+  "s5cmd-get": "GET only (s5cmd)",
+  "s5cmd-put": "PUT only (s5cmd)",
+  s3xsync: "s3xsync sync (defaults)",
+  "s3xsync-candidate": "s3xsync, proposed engine changes",
+  "rclone-default": "rclone copy (defaults)",
+  "rclone-matched": "rclone copy (our parallelism)",
+};
+
+export interface RunRecord {
+  tool: ToolId;
+  repeat: number;
+  ok: boolean;
+  /** Why a run does not count (exit code, wrong object count on the target, ...). */
+  problem?: string;
+  seconds: number;
+  bytes: number;
+  objects: number;
+  /** 10^6 bytes per second. */
+  mbPerSecond: number;
+  objectsPerSecond: number;
+  /** VmHWM of the tool's process. */
+  peakRssBytes: number;
+  /** User + system CPU of the tool's process. */
+  cpuSeconds: number;
+  /** CPU of the two MinIO servers during the run. */
+  serverCpuSeconds: { source: number; target: number };
+  /** Share of all CPUs busy during the run (every process on the machine). */
+  machineBusyShare: number;
+  /** CPU seconds used during the run by processes other than the tool and the two servers. */
+  otherCpuSeconds: number;
+}
+
+export interface Spread {
+  median: number;
+  min: number;
+  max: number;
+}
+
+export interface ToolSummary {
+  tool: ToolId;
+  runs: number;
+  failedRuns: number;
+  seconds: Spread;
+  /** MB/s (10^6 bytes) for the big workloads. */
+  mbPerSecond: Spread;
+  objectsPerSecond: Spread;
+  peakRssBytes: Spread;
+  cpuSeconds: Spread;
+  serverCpuSeconds: Spread;
+  otherCpuSeconds: Spread;
+}
+
+export interface TargetCheck {
+  name: string;
+  goal: string;
+  measured: string;
+  met: boolean;
+}
+
+export interface RequestCount {
+  tool: ToolId;
+  /** Requests per S3 operation, counted by a pass-through proxy (one extra run, not timed). */
+  source: Record<string, number>;
+  target: Record<string, number>;
+  total: number;
+  perObject: number;
+}
+
+export interface WorkloadResult {
+  id: string;
+  /** Informational workloads have no targets of their own (only the peak RSS one). */
+  informational?: boolean;
+  title: string;
+  objects: number;
+  objectSize: number;
+  totalBytes: number;
+  /** How the source objects were uploaded (multipart with 8 MiB parts, or one PUT each). */
+  sourceLayout: string;
+  /** "mbPerSecond" for big objects, "objectsPerSecond" for small ones. */
+  metric: "mbPerSecond" | "objectsPerSecond";
+  runs: RunRecord[];
+  summaries: ToolSummary[];
+  /** min(best GET-only, best PUT-only) medians in the workload's metric (best of s3raw and s5cmd). */
+  limit: number;
+  ratios: { oursOverLimit: number; oursOverRcloneDefault: number; oursOverRcloneMatched: number };
+  requests?: RequestCount[];
+}
+
+export interface BenchResults {
+  generatedAt: string;
+  scale: "full" | "small";
+  repeats: number;
+  durationSeconds: number;
+  machine: {
+    cpuModel: string;
+    cores: number;
+    memoryBytes: number;
+    kernel: string;
+    loadAverageBefore: number[];
+    loadAverageAfter: number[];
+    /** Median share of all CPUs busy during the timed runs, and the CPU other processes took. */
+    medianMachineBusyShare: number;
+    medianOtherCpuShare: number;
+    note: string;
+  };
+  versions: Record<string, string>;
+  settings: Record<string, string>;
+  /** The S3XSYNC_CANDIDATE build benchmarked beside the project's own, and what it changes. */
+  candidate?: { path: string; description: string };
+  workloads: WorkloadResult[];
+  targets: TargetCheck[];
+}
