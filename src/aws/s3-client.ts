@@ -67,6 +67,9 @@ export function createS3Client(side: ResolvedSide, tuning: ClientTuning): S3Clie
     ...(side.credentials ? { credentials: side.credentials } : {}),
     maxAttempts: tuning.maxAttempts,
     logger: QUIET_LOGGER,
+    // The engine asks for a checksum where it proves something (see src/engine); by default the
+    // SDK would add a CRC32 to every upload, costing CPU on every byte on both sides.
+    requestChecksumCalculation: "WHEN_REQUIRED",
     requestHandler: new NodeHttpHandler({
       httpAgent: new HttpAgent(agentOptions),
       httpsAgent: new HttpsAgent(agentOptions),

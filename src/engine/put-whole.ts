@@ -42,7 +42,8 @@ export async function putWhole(ctx: PutWholeContext): Promise<{ evidence: Eviden
                 Body: contentLength === 0 ? new Uint8Array() : body,
                 ContentLength: contentLength,
                 ContentMD5: contentMd5,
-                ChecksumAlgorithm: "CRC32",
+                // Content-MD5 already makes the target check every byte against the source's MD5.
+                ChecksumAlgorithm: contentMd5 ? undefined : "CRC32",
                 ...ctx.attributes,
               }),
               { abortSignal: signal },
