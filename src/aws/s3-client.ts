@@ -2,7 +2,7 @@ import { Agent as HttpAgent } from "node:http";
 import { Agent as HttpsAgent } from "node:https";
 import { S3Client } from "@aws-sdk/client-s3";
 import { fromIni } from "@aws-sdk/credential-providers";
-import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@aws-sdk/types";
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, Logger } from "@aws-sdk/types";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { loadSharedConfigFiles } from "@smithy/shared-ini-file-loader";
 
@@ -56,8 +56,11 @@ export async function resolveSide(side: SideSettings, defaultRegion: string): Pr
  * Without a logger of its own, the SDK writes "An error was encountered in a non-retryable
  * streaming request." to the console whenever a streamed upload fails. The engine retries and
  * reports those failures itself, so the drivers keep their output to one line per problem.
+ * `info` and `error` are left out on purpose: the SDK calls them as `logger.info?.(...)` with a
+ * redacted copy of every request's input and output as the argument, built only when the method
+ * exists (about 2% of the CPU of a run of small objects, measured).
  */
-const QUIET_LOGGER = { debug() {}, info() {}, warn() {}, error() {} };
+const QUIET_LOGGER = { debug() {}, warn() {} } as unknown as Logger;
 
 export function createS3Client(side: ResolvedSide, tuning: ClientTuning): S3Client {
   const agentOptions = { keepAlive: true, maxSockets: tuning.maxSockets, keepAliveMsecs: 1000 };
