@@ -4,7 +4,7 @@ import { IntegrityError } from "./errors.js";
 import { md5HexToBase64, normalizeEtag } from "./etag.js";
 import { pipeSource } from "./pipe-source.js";
 import { withRetries } from "./retry.js";
-import { readSource, type SourceState } from "./source-state.js";
+import { readSource, type SourceBody, type SourceState } from "./source-state.js";
 import type { TargetAttributes } from "./target-attributes.js";
 import type { BucketSide, EngineHooks, Evidence } from "./types.js";
 
@@ -18,6 +18,8 @@ export interface PutWholeContext {
   attempts: number;
   targetEtagsAreMd5: boolean;
   hooks: EngineHooks;
+  /** The source already opened for this version (see openSource): the first attempt sends it. */
+  opened?: SourceBody;
 }
 
 /**
@@ -27,11 +29,17 @@ export interface PutWholeContext {
 export async function putWhole(ctx: PutWholeContext): Promise<{ evidence: Evidence; attempts: number }> {
   const { source, target, targetKey, state } = ctx;
   const contentMd5 = state.opaqueEtag ? undefined : md5HexToBase64(state.etag);
+  let opened = ctx.opened;
+  const open = (signal: AbortSignal) => {
+    const body = opened;
+    opened = undefined;
+    return body ? Promise.resolve(body) : readSource(source, state, "whole", signal);
+  };
   const { value, attempts } = await withRetries(
     () =>
       ctx.partLimit(() =>
         pipeSource(
-          (signal) => readSource(source, state, "whole", signal),
+          open,
           (body, contentLength, signal) => {
             // An empty stream would reach S3 without a Content-Length header; send empty bytes.
             if (contentLength === 0) body.resume();

@@ -6,7 +6,7 @@ import { copyInParts } from "./multipart-copy.js";
 import { planParts } from "./plan-parts.js";
 import { putWhole } from "./put-whole.js";
 import { RetriesExhaustedError } from "./retry.js";
-import { headSource, readSourceTagging } from "./source-state.js";
+import { headSource, openSource, readSourceTagging } from "./source-state.js";
 import { headTarget, holdsSameContent, targetAttributes } from "./target-attributes.js";
 import type {
   BucketSide,
@@ -59,44 +59,62 @@ async function replicateOnce(
 ): Promise<Outcome> {
   const { source, target, options } = config;
   const hooks = config.hooks ?? {};
-  const state = await headSource(source, task.sourceKey);
+  const readAtOnce =
+    task.targetKnownStale && task.sourceSize !== undefined && task.sourceSize <= options.partSize;
+  const opened = readAtOnce ? await openSource(source, task.sourceKey) : undefined;
+  const state = opened?.state ?? (readAtOnce ? undefined : await headSource(source, task.sourceKey));
   if (!state) return { status: "skipped", key: task.sourceKey, size: 0, reason: "source-missing" };
-  const existing = task.targetKnownStale ? undefined : await headTarget(target, task.targetKey);
-  if (existing && holdsSameContent(state, existing)) {
-    return { status: "skipped", key: task.sourceKey, size: state.size, reason: "same-content" };
-  }
-  const tagging = await readSourceTagging(source, state);
-  const common = {
-    source,
-    target,
-    targetKey: task.targetKey,
-    state,
-    attributes: targetAttributes(state, tagging, options),
-    partLimit,
-    attempts: options.attempts,
-    targetEtagsAreMd5: options.encryption.kind !== "sse-kms",
-    hooks,
-  };
   const partCount = multipartPartCount(state.etag);
-  if (partCount === undefined && state.size <= options.partSize) {
-    const { evidence, attempts } = await putWhole(common);
-    return { status: "copied", key: task.sourceKey, size: state.size, bytes: state.size, evidence, attempts };
+  const fitsOnePut = partCount === undefined && state.size <= options.partSize;
+  try {
+    // Grown or rewritten in parts since it was listed: the open read goes, the parts path reads anew.
+    if (opened && !fitsOnePut) opened.body.destroy();
+    const existing = task.targetKnownStale ? undefined : await headTarget(target, task.targetKey);
+    if (existing && holdsSameContent(state, existing)) {
+      return { status: "skipped", key: task.sourceKey, size: state.size, reason: "same-content" };
+    }
+    const tagging = await readSourceTagging(source, state);
+    const common = {
+      source,
+      target,
+      targetKey: task.targetKey,
+      state,
+      attributes: targetAttributes(state, tagging, options),
+      partLimit,
+      attempts: options.attempts,
+      targetEtagsAreMd5: options.encryption.kind !== "sse-kms",
+      hooks,
+    };
+    if (fitsOnePut) {
+      const { evidence, attempts } = await putWhole({ ...common, opened });
+      return {
+        status: "copied",
+        key: task.sourceKey,
+        size: state.size,
+        bytes: state.size,
+        evidence,
+        attempts,
+      };
+    }
+    const layout =
+      partCount === undefined
+        ? { kind: "planned" as const, parts: planParts(state.size, options.partSize) }
+        : { kind: "mirrored" as const, partCount };
+    const result = await copyInParts({ ...common, layout, shouldStartPart: control.shouldStartPart });
+    if (result.paused)
+      return { status: "paused", key: task.sourceKey, size: state.size, bytes: result.bytesSent };
+    return {
+      status: "copied",
+      key: task.sourceKey,
+      size: state.size,
+      bytes: result.bytesSent,
+      evidence: result.evidence,
+      attempts: result.attempts,
+    };
+  } catch (error) {
+    opened?.body.destroy();
+    throw error;
   }
-  const layout =
-    partCount === undefined
-      ? { kind: "planned" as const, parts: planParts(state.size, options.partSize) }
-      : { kind: "mirrored" as const, partCount };
-  const result = await copyInParts({ ...common, layout, shouldStartPart: control.shouldStartPart });
-  if (result.paused)
-    return { status: "paused", key: task.sourceKey, size: state.size, bytes: result.bytesSent };
-  return {
-    status: "copied",
-    key: task.sourceKey,
-    size: state.size,
-    bytes: result.bytesSent,
-    evidence: result.evidence,
-    attempts: result.attempts,
-  };
 }
 
 export function createEngine(config: EngineConfig): Engine {

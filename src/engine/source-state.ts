@@ -96,6 +96,29 @@ export async function headSource(source: BucketSide, key: string): Promise<Sourc
   }
 }
 
+export interface OpenedSource extends SourceBody {
+  state: SourceState;
+}
+
+/**
+ * GET the key's current version whole, and take its state from the same answer: the bytes and the
+ * state describe one version by construction. Undefined when the key does not exist.
+ */
+export async function openSource(source: BucketSide, key: string): Promise<OpenedSource | undefined> {
+  try {
+    const output = await source.client.send(new GetObjectCommand({ Bucket: source.bucket, Key: key }));
+    const contentLength = output.ContentLength ?? 0;
+    return {
+      state: toSourceState(key, output, contentLength),
+      body: output.Body as Readable,
+      contentLength,
+    };
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+}
+
 /** Request fields that pin a read to the version in `state`. */
 export function pinTo(state: SourceState): { VersionId: string } | { IfMatch: string } {
   return state.versionId ? { VersionId: state.versionId } : { IfMatch: `"${state.etag}"` };

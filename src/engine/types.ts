@@ -38,6 +38,11 @@ export interface ReplicateTask {
   targetKey: string;
   /** The driver has just seen that the target lacks this source's content (sync listing). */
   targetKnownStale?: boolean;
+  /**
+   * The source's size as the driver last saw it. With `targetKnownStale`, an object small enough
+   * for one PUT is read at once and its state taken from that GET: one HEAD less per object.
+   */
+  sourceSize?: number;
 }
 
 /**

@@ -109,6 +109,7 @@ export async function runSync(request: SyncRequest): Promise<SyncSummary> {
             sourceKey: key,
             targetKey: request.targetPrefix + pair.relativeKey,
             targetKnownStale: true,
+            sourceSize: size,
           }),
         );
     }
