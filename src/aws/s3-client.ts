@@ -73,6 +73,10 @@ export function createS3Client(side: ResolvedSide, tuning: ClientTuning): S3Clie
     // The engine asks for a checksum where it proves something (see src/engine); by default the
     // SDK would add a CRC32 to every upload, costing CPU on every byte on both sides.
     requestChecksumCalculation: "WHEN_REQUIRED",
+    // The SDK holds back every body of 2 MiB or more until the server answers "100 Continue": one
+    // round trip per part, which across the partition border is the slowest link there is. A
+    // refused part (expired keys, wrong region) costs its bytes once instead; the engine retries.
+    expectContinueHeader: false,
     requestHandler: new NodeHttpHandler({
       httpAgent: new HttpAgent(agentOptions),
       httpsAgent: new HttpsAgent(agentOptions),
