@@ -14,8 +14,9 @@ import { UsageError } from "./usage-error.js";
 
 /**
  * Every tunable with its default and why. The README's option table mirrors this one.
- * - concurrency 8: parts (and small objects) in flight; 8 streams fill a loopback link and most
- *   inter-region links while keeping memory near 100 MiB.
+ * - concurrency 8: parts in flight; 8 streams fill a loopback link and most inter-region links
+ *   while keeping memory near 100 MiB. Objects of one part are 4 times as many (sync keeps 32
+ *   objects in flight): their time is round trips, not bandwidth.
  * - partSize 8 MiB: what AWS CLI uses; only single-part sources larger than this are cut into
  *   parts of our own (multipart sources keep their own layout).
  * - retries 4: five attempts per part, with backoff up to 20 s between them.

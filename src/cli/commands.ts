@@ -2,7 +2,13 @@ import { HeadBucketCommand } from "@aws-sdk/client-s3";
 import { partitionOf } from "../aws/partition.js";
 import { createS3Client, resolveSide, type SideSettings } from "../aws/s3-client.js";
 import { readTargetSecret } from "../aws/target-secret.js";
-import { type BucketSide, createEngine, describeError, type Engine } from "../engine/index.js";
+import {
+  type BucketSide,
+  createEngine,
+  describeError,
+  type Engine,
+  WHOLE_OBJECTS_PER_PART_SLOT,
+} from "../engine/index.js";
 import { emptySyncSummary, runSync, type SyncSummary, tallyOutcome } from "../sync/run-sync.js";
 import { runVerify } from "../sync/run-verify.js";
 import type { CliConfig } from "./cli-config.js";
@@ -28,7 +34,7 @@ async function openSide(
     throw new UsageError(`${what}: ${error.message}`);
   });
   const client = createS3Client(resolved, {
-    maxSockets: config.engine.concurrency * 2 + 4,
+    maxSockets: config.engine.concurrency * WHOLE_OBJECTS_PER_PART_SLOT + 4,
     maxAttempts: config.engine.attempts,
   });
   const where = resolved.endpoint ?? `${resolved.region} (${partitionOf(resolved.region)})`;
@@ -150,7 +156,7 @@ export async function syncCommand(
     targetPrefix: asFolderPrefix(target.key),
     deleteExtra: flags.deleteExtra,
     dryRun: flags.dryRun,
-    concurrency: config.engine.concurrency,
+    concurrency: config.engine.concurrency * WHOLE_OBJECTS_PER_PART_SLOT,
     onPlanned: (action, key, size) => {
       if (flags.dryRun) {
         planned.push(action === "copy" ? `would copy: ${key}` : `would delete: ${key}`);

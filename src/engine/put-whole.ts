@@ -14,7 +14,8 @@ export interface PutWholeContext {
   targetKey: string;
   state: SourceState;
   attributes: TargetAttributes;
-  partLimit: LimitFunction;
+  /** Bounds the whole-object copies in flight (see WHOLE_OBJECTS_PER_PART_SLOT). */
+  wholeLimit: LimitFunction;
   attempts: number;
   targetEtagsAreMd5: boolean;
   hooks: EngineHooks;
@@ -37,7 +38,7 @@ export async function putWhole(ctx: PutWholeContext): Promise<{ evidence: Eviden
   };
   const { value, attempts } = await withRetries(
     () =>
-      ctx.partLimit(() =>
+      ctx.wholeLimit(() =>
         pipeSource(
           open,
           (body, contentLength, signal) => {

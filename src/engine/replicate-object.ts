@@ -16,6 +16,7 @@ import type {
   ReplicateControl,
   ReplicateTask,
 } from "./types.js";
+import { WHOLE_OBJECTS_PER_PART_SLOT } from "./types.js";
 
 /** A source that keeps changing under the copy is given up on after this many fresh starts. */
 const MAX_FRESH_STARTS = 4;
@@ -53,7 +54,7 @@ function failure(key: string, error: unknown): Outcome {
 
 async function replicateOnce(
   config: EngineConfig,
-  partLimit: LimitFunction,
+  limits: { partLimit: LimitFunction; wholeLimit: LimitFunction },
   task: ReplicateTask,
   control: ReplicateControl,
 ): Promise<Outcome> {
@@ -80,13 +81,12 @@ async function replicateOnce(
       targetKey: task.targetKey,
       state,
       attributes: targetAttributes(state, tagging, options),
-      partLimit,
       attempts: options.attempts,
       targetEtagsAreMd5: options.encryption.kind !== "sse-kms",
       hooks,
     };
     if (fitsOnePut) {
-      const { evidence, attempts } = await putWhole({ ...common, opened });
+      const { evidence, attempts } = await putWhole({ ...common, opened, wholeLimit: limits.wholeLimit });
       return {
         status: "copied",
         key: task.sourceKey,
@@ -100,7 +100,12 @@ async function replicateOnce(
       partCount === undefined
         ? { kind: "planned" as const, parts: planParts(state.size, options.partSize) }
         : { kind: "mirrored" as const, partCount };
-    const result = await copyInParts({ ...common, layout, shouldStartPart: control.shouldStartPart });
+    const result = await copyInParts({
+      ...common,
+      layout,
+      partLimit: limits.partLimit,
+      shouldStartPart: control.shouldStartPart,
+    });
     if (result.paused)
       return { status: "paused", key: task.sourceKey, size: state.size, bytes: result.bytesSent };
     return {
@@ -118,13 +123,16 @@ async function replicateOnce(
 }
 
 export function createEngine(config: EngineConfig): Engine {
-  const partLimit = pLimit(config.options.concurrency);
+  const limits = {
+    partLimit: pLimit(config.options.concurrency),
+    wholeLimit: pLimit(config.options.concurrency * WHOLE_OBJECTS_PER_PART_SLOT),
+  };
   return {
     config,
     async replicate(task, control = {}) {
       for (let start = 1; ; start++) {
         try {
-          return await replicateOnce(config, partLimit, task, control);
+          return await replicateOnce(config, limits, task, control);
         } catch (error) {
           if (error instanceof SourceChangedError && start < MAX_FRESH_STARTS) continue;
           return failure(task.sourceKey, error);
