@@ -16,7 +16,7 @@ import { pipeSource } from "./pipe-source.js";
 import type { PartRange } from "./plan-parts.js";
 import { withRetries } from "./retry.js";
 import { pinTo, readSource, type SourceState } from "./source-state.js";
-import type { TargetAttributes } from "./target-attributes.js";
+import { headTarget, type TargetAttributes } from "./target-attributes.js";
 import type { BucketSide, EngineHooks, Evidence } from "./types.js";
 
 /**
@@ -190,6 +190,44 @@ export async function abortUpload(target: BucketSide, key: string, uploadId: str
   await target.client
     .send(new AbortMultipartUploadCommand({ Bucket: target.bucket, Key: key, UploadId: uploadId }))
     .catch(() => undefined);
+}
+
+/**
+ * Completes the upload and returns the target object's ETag. The server can complete an upload and
+ * its answer still be lost (a reset or cut-off response): the SDK then asks again and meets
+ * NoSuchUpload, or gives up on the network error. So when completing fails, the key is looked at: it
+ * holds this upload's object when its ETag is the one this completion produces, the composite of the
+ * part ETags sent. Otherwise the failure stands.
+ */
+async function completeUpload(
+  target: BucketSide,
+  key: string,
+  uploadId: string,
+  parts: readonly StoredPart[],
+): Promise<string> {
+  try {
+    const completed = await target.client.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: target.bucket,
+        Key: key,
+        UploadId: uploadId,
+        MultipartUpload: {
+          Parts: parts.map((p) => ({
+            PartNumber: p.partNumber,
+            ETag: `"${p.etag}"`,
+            ChecksumCRC32: p.checksumCrc32,
+          })),
+        },
+      }),
+    );
+    return normalizeEtag(completed.ETag);
+  } catch (error) {
+    const produced = compositeEtag(parts.map((p) => p.etag));
+    // A target that cannot be read now leaves the failure as it was.
+    const current = await headTarget(target, key).catch(() => undefined);
+    if (current?.etag === produced) return produced;
+    throw error;
+  }
 }
 
 /**
@@ -438,21 +476,7 @@ export async function copyInParts(ctx: MultipartContext): Promise<MultipartResul
       }
       evidence = "md5";
     }
-    const completed = await target.client.send(
-      new CompleteMultipartUploadCommand({
-        Bucket: target.bucket,
-        Key: targetKey,
-        UploadId: uploadId,
-        MultipartUpload: {
-          Parts: ordered.map((p) => ({
-            PartNumber: p.partNumber,
-            ETag: `"${p.etag}"`,
-            ChecksumCRC32: p.checksumCrc32,
-          })),
-        },
-      }),
-    );
-    const targetEtag = normalizeEtag(completed.ETag);
+    const targetEtag = await completeUpload(target, targetKey, uploadId, ordered);
     if (layout.kind === "mirrored" && sourceEtagIsMd5 && ctx.targetEtagsAreMd5) {
       if (targetEtag !== state.etag) {
         await target.client.send(new DeleteObjectCommand({ Bucket: target.bucket, Key: targetKey }));
