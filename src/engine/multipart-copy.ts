@@ -64,9 +64,15 @@ export type MultipartResult =
       attempts: number;
     };
 
+export interface IncompleteUpload {
+  uploadId: string;
+  /** When the upload was started, by the target's clock (ms since the epoch). */
+  initiated: number;
+}
+
 /** Incomplete uploads for exactly this key, newest first. */
-async function incompleteUploads(target: BucketSide, key: string) {
-  const uploads: { uploadId: string; initiated: number }[] = [];
+async function incompleteUploads(target: BucketSide, key: string): Promise<IncompleteUpload[]> {
+  const uploads: IncompleteUpload[] = [];
   let keyMarker: string | undefined;
   let uploadIdMarker: string | undefined;
   do {
@@ -146,8 +152,8 @@ async function sourceWrittenAt(source: BucketSide, state: SourceState): Promise<
 async function resumableUploads(
   source: BucketSide,
   state: SourceState,
-  uploads: readonly { uploadId: string; initiated: number }[],
-): Promise<{ uploadId: string; initiated: number }[]> {
+  uploads: readonly IncompleteUpload[],
+): Promise<IncompleteUpload[]> {
   if (uploads.length === 0) return [];
   const writtenAt = await sourceWrittenAt(source, state);
   return uploads.filter((upload) => upload.initiated >= writtenAt);
@@ -190,6 +196,61 @@ export async function abortUpload(target: BucketSide, key: string, uploadId: str
   await target.client
     .send(new AbortMultipartUploadCommand({ Bucket: target.bucket, Key: key, UploadId: uploadId }))
     .catch(() => undefined);
+}
+
+/** A server that dates uploads in whole seconds dates each up to this much before it began. */
+const SERVER_CLOCK_TICK_MS = 1000;
+
+/**
+ * Of the key's incomplete uploads, those an earlier attempt of our CreateMultipartUpload may have
+ * started, its answer lost: not in the listing taken before, and dated by the server no later than
+ * our own upload and no earlier than that date less the time our request took (all its attempts)
+ * and one clock tick. Both bounds are on the server's clock, so its skew from ours does not matter.
+ * Another writer's upload started within that window cannot be told apart from them.
+ */
+export function uploadsLostInCreate(
+  uploads: readonly IncompleteUpload[],
+  previous: readonly IncompleteUpload[],
+  ourUploadId: string,
+  createMs: number,
+): IncompleteUpload[] {
+  const ours = uploads.find((upload) => upload.uploadId === ourUploadId);
+  // Without our own upload's date there is no window to look in.
+  if (!ours?.initiated) return [];
+  const known = new Set([ourUploadId, ...previous.map((upload) => upload.uploadId)]);
+  const earliest = ours.initiated - createMs - SERVER_CLOCK_TICK_MS;
+  return uploads.filter(
+    (upload) =>
+      !known.has(upload.uploadId) && upload.initiated >= earliest && upload.initiated <= ours.initiated,
+  );
+}
+
+/**
+ * Starts the multipart upload. When the SDK had to send CreateMultipartUpload more than once, an
+ * earlier attempt may have started an upload whose id never reached us and that nothing would ever
+ * abort (a later run skips the completed object): those are returned as `lost`. It looks only after
+ * a retried Create: one listing then, none otherwise, and other writers' uploads are at stake only then.
+ */
+async function startUpload(
+  ctx: MultipartContext,
+  previous: readonly IncompleteUpload[],
+): Promise<{ uploadId: string; lost: IncompleteUpload[] }> {
+  const { target, targetKey } = ctx;
+  const sentAt = Date.now();
+  const created = await target.client.send(
+    new CreateMultipartUploadCommand({
+      Bucket: target.bucket,
+      Key: targetKey,
+      ...ctx.attributes,
+      ChecksumAlgorithm: "CRC32",
+    }),
+  );
+  const createMs = Date.now() - sentAt;
+  const uploadId = created.UploadId;
+  if (!uploadId) throw new Error("the target returned no upload id");
+  if ((created.$metadata.attempts ?? 1) <= 1) return { uploadId, lost: [] };
+  const uploads = await incompleteUploads(target, targetKey);
+  return { uploadId, lost: uploadsLostInCreate(uploads, previous, uploadId, createMs) };
 }
 
 /**
@@ -287,21 +348,12 @@ export async function copyInParts(ctx: MultipartContext): Promise<MultipartResul
   const resumable = await resumableUploads(source, state, previous);
   const resumed = await mostCompleteUpload(target, targetKey, resumable, layout);
   const reused = resumed?.parts ?? new Map<number, StoredPart>();
-  // The other incomplete uploads of this key are removed once this copy has succeeded or failed.
-  const stale = previous.filter((upload) => upload.uploadId !== resumed?.uploadId);
-  const uploadId =
-    resumed?.uploadId ??
-    (
-      await target.client.send(
-        new CreateMultipartUploadCommand({
-          Bucket: target.bucket,
-          Key: targetKey,
-          ...ctx.attributes,
-          ChecksumAlgorithm: "CRC32",
-        }),
-      )
-    ).UploadId;
-  if (!uploadId) throw new Error("the target returned no upload id");
+  const { uploadId, lost } = resumed
+    ? { uploadId: resumed.uploadId, lost: [] }
+    : await startUpload(ctx, previous);
+  // The other incomplete uploads of this key, and those a retried Create left without an owner, are
+  // removed once this copy has succeeded or failed.
+  const stale = [...previous.filter((upload) => upload.uploadId !== resumed?.uploadId), ...lost];
 
   const sourceEtagIsMd5 = !state.opaqueEtag;
   // A planned layout proves the whole object against a single-part source MD5, in part order.

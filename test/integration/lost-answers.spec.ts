@@ -2,8 +2,9 @@
 // the work, as on a lossy link): the SDK asks again, and the copy must still end as the target holds
 // it, with no multipart upload left behind. A fault proxy in front of the target loses the chosen
 // answers.
+import { CreateMultipartUploadCommand } from "@aws-sdk/client-s3";
 import { afterEach, describe, expect, it } from "vitest";
-import type { Evidence } from "../../src/engine/index.js";
+import type { EngineHooks, Evidence } from "../../src/engine/index.js";
 import { usePartitionPair } from "../support/cli.js";
 import {
   type FaultProxy,
@@ -63,10 +64,12 @@ function expectOneLostAnswer(proxy: FaultProxy, operation: S3Operation) {
 }
 
 /** An engine whose target requests go through `proxy`. */
-function engineThrough(proxy: FaultProxy, sourceBucket: string, targetBucket: string) {
+function engineThrough(proxy: FaultProxy, sourceBucket: string, targetBucket: string, hooks?: EngineHooks) {
   return engineBetween(
     { client: fx.sourceClient, bucket: sourceBucket },
     { client: s3ClientFor({ ...fx.target, endpoint: proxy.endpoint }), bucket: targetBucket },
+    {},
+    hooks,
   );
 }
 
@@ -145,5 +148,41 @@ describe("the answer to CompleteMultipartUpload is lost", () => {
     expect(outcome).toMatchObject({ status: "failed", key, errorName: "InternalError", httpStatus: 500 });
     expect((await head(fx.targetClient, targetBucket, key)).ETag).toBe(`"${olderEtag}"`);
     expect(await incompleteUploads(fx.targetClient, targetBucket)).toEqual([]);
+  });
+});
+
+describe("the answer to CreateMultipartUpload is lost", () => {
+  for (const source of SOURCES) {
+    it(`${source.layout}: the upload the SDK's first attempt started is aborted`, async () => {
+      const copy = await copyLosingFirstAnswerTo("CreateMultipartUpload", source);
+      expect(proxy?.stats().operations.CreateMultipartUpload).toBe(2);
+      await expectCopied(copy, source.evidence);
+    });
+  }
+
+  it("an upload another writer of the key starts during the copy is left alone", async () => {
+    const { sourceBucket, targetBucket } = await buckets("lost-create-beside");
+    const key = "lost/create-beside-another.bin";
+    const body = bytesOf(11 * MiB);
+    await putMultipart(fx.sourceClient, sourceBucket, key, body, 5 * MiB);
+    proxy = await loseFirstAnswerTo("CreateMultipartUpload");
+    let other: string | undefined;
+    const startOther = async (_key: string, partNumber: number) => {
+      if (partNumber !== 1) return;
+      // A later second than the copy's own upload, by the server's whole-second clock too.
+      await new Promise((resolve) => setTimeout(resolve, 1_100));
+      const started = await fx.targetClient.send(
+        new CreateMultipartUploadCommand({ Bucket: targetBucket, Key: key }),
+      );
+      other = started.UploadId;
+    };
+
+    const engine = engineThrough(proxy, sourceBucket, targetBucket, { onPartStored: startOther });
+    const outcome = await engine.replicate({ sourceKey: key, targetKey: key });
+
+    expectOneLostAnswer(proxy, "CreateMultipartUpload");
+    expect(outcome).toMatchObject({ status: "copied", key });
+    await expectBytes(targetBucket, key, body);
+    expect(await incompleteUploads(fx.targetClient, targetBucket)).toEqual([`${key} ${other}`]);
   });
 });
