@@ -17,7 +17,7 @@ import { pipeSource } from "./pipe-source.js";
 import type { PartRange } from "./plan-parts.js";
 import { withRetries } from "./retry.js";
 import { pinTo, readSource, type SourceState } from "./source-state.js";
-import type { TargetAttributes } from "./target-attributes.js";
+import { headTarget, type TargetAttributes } from "./target-attributes.js";
 import type { BucketSide, EngineHooks, Evidence } from "./types.js";
 
 /**
@@ -65,15 +65,16 @@ export type MultipartResult =
       attempts: number;
     };
 
-/** An incomplete upload of the key, and the checksum its parts must carry (set when it was created). */
-interface IncompleteUpload {
+export interface IncompleteUpload {
   uploadId: string;
+  /** When the upload was started, by the target's clock (ms since the epoch). */
   initiated: number;
+  /** The checksum its parts must carry, set when it was created (S3 lists it; MinIO does not). */
   checksumAlgorithm?: ChecksumAlgorithm;
 }
 
 /** Incomplete uploads for exactly this key, newest first. */
-async function incompleteUploads(target: BucketSide, key: string) {
+async function incompleteUploads(target: BucketSide, key: string): Promise<IncompleteUpload[]> {
   const uploads: IncompleteUpload[] = [];
   let keyMarker: string | undefined;
   let uploadIdMarker: string | undefined;
@@ -219,6 +220,100 @@ export async function abortUpload(target: BucketSide, key: string, uploadId: str
     .catch(() => undefined);
 }
 
+/** A server that dates uploads in whole seconds dates each up to this much before it began. */
+const SERVER_CLOCK_TICK_MS = 1000;
+
+/**
+ * Of the key's incomplete uploads, those an earlier attempt of our CreateMultipartUpload may have
+ * started, its answer lost: not in the listing taken before, and dated by the server no later than
+ * our own upload and no earlier than that date less the time our request took (all its attempts)
+ * and one clock tick. Both bounds are on the server's clock, so its skew from ours does not matter.
+ * Another writer's upload started within that window cannot be told apart from them.
+ */
+export function uploadsLostInCreate(
+  uploads: readonly IncompleteUpload[],
+  previous: readonly IncompleteUpload[],
+  ourUploadId: string,
+  createMs: number,
+): IncompleteUpload[] {
+  const ours = uploads.find((upload) => upload.uploadId === ourUploadId);
+  // Without our own upload's date there is no window to look in.
+  if (!ours?.initiated) return [];
+  const known = new Set([ourUploadId, ...previous.map((upload) => upload.uploadId)]);
+  const earliest = ours.initiated - createMs - SERVER_CLOCK_TICK_MS;
+  return uploads.filter(
+    (upload) =>
+      !known.has(upload.uploadId) && upload.initiated >= earliest && upload.initiated <= ours.initiated,
+  );
+}
+
+/**
+ * Starts the multipart upload. When the SDK had to send CreateMultipartUpload more than once, an
+ * earlier attempt may have started an upload whose id never reached us and that nothing would ever
+ * abort (a later run skips the completed object): those are returned as `lost`. It looks only after
+ * a retried Create: one listing then, none otherwise, and other writers' uploads are at stake only then.
+ */
+async function startUpload(
+  ctx: MultipartContext,
+  previous: readonly IncompleteUpload[],
+  checksumAlgorithm: ChecksumAlgorithm | undefined,
+): Promise<{ uploadId: string; lost: IncompleteUpload[] }> {
+  const { target, targetKey } = ctx;
+  const sentAt = Date.now();
+  const created = await target.client.send(
+    new CreateMultipartUploadCommand({
+      Bucket: target.bucket,
+      Key: targetKey,
+      ...ctx.attributes,
+      ChecksumAlgorithm: checksumAlgorithm,
+    }),
+  );
+  const createMs = Date.now() - sentAt;
+  const uploadId = created.UploadId;
+  if (!uploadId) throw new Error("the target returned no upload id");
+  if ((created.$metadata.attempts ?? 1) <= 1) return { uploadId, lost: [] };
+  const uploads = await incompleteUploads(target, targetKey);
+  return { uploadId, lost: uploadsLostInCreate(uploads, previous, uploadId, createMs) };
+}
+
+/**
+ * Completes the upload and returns the target object's ETag. The server can complete an upload and
+ * its answer still be lost (a reset or cut-off response): the SDK then asks again and meets
+ * NoSuchUpload, or gives up on the network error. So when completing fails, the key is looked at: it
+ * holds this upload's object when its ETag is the one this completion produces, the composite of the
+ * part ETags sent. Otherwise the failure stands.
+ */
+async function completeUpload(
+  target: BucketSide,
+  key: string,
+  uploadId: string,
+  parts: readonly StoredPart[],
+): Promise<string> {
+  try {
+    const completed = await target.client.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: target.bucket,
+        Key: key,
+        UploadId: uploadId,
+        MultipartUpload: {
+          Parts: parts.map((p) => ({
+            PartNumber: p.partNumber,
+            ETag: `"${p.etag}"`,
+            ChecksumCRC32: p.checksumCrc32,
+          })),
+        },
+      }),
+    );
+    return normalizeEtag(completed.ETag);
+  } catch (error) {
+    const produced = compositeEtag(parts.map((p) => p.etag));
+    // A target that cannot be read now leaves the failure as it was.
+    const current = await headTarget(target, key).catch(() => undefined);
+    if (current?.etag === produced) return produced;
+    throw error;
+  }
+}
+
 /**
  * Spaces the starts of parts: each part starts once the part before it has read `lead` bytes (or
  * stopped). Under an ordered digest the bytes of every part ahead of the one being hashed wait in
@@ -276,8 +371,6 @@ export async function copyInParts(ctx: MultipartContext): Promise<MultipartResul
   const resumable = await resumableUploads(source, state, previous);
   const resumed = await mostCompleteUpload(target, targetKey, resumable, layout);
   const reused = resumed?.parts ?? new Map<number, StoredPart>();
-  // The other incomplete uploads of this key are removed once this copy has succeeded or failed.
-  const stale = previous.filter((upload) => upload.uploadId !== resumed?.uploadId);
   const sourceEtagIsMd5 = !state.opaqueEtag;
   // A planned layout proves the whole object against a single-part source MD5, in part order.
   const wholeDigest = layout.kind === "planned" && sourceEtagIsMd5 ? new OrderedDigest() : undefined;
@@ -292,19 +385,12 @@ export async function copyInParts(ctx: MultipartContext): Promise<MultipartResul
     : trustStoredEtags
       ? undefined
       : "CRC32";
-  const uploadId =
-    resumed?.uploadId ??
-    (
-      await target.client.send(
-        new CreateMultipartUploadCommand({
-          Bucket: target.bucket,
-          Key: targetKey,
-          ...ctx.attributes,
-          ChecksumAlgorithm: checksumAlgorithm,
-        }),
-      )
-    ).UploadId;
-  if (!uploadId) throw new Error("the target returned no upload id");
+  const { uploadId, lost } = resumed
+    ? { uploadId: resumed.uploadId, lost: [] }
+    : await startUpload(ctx, previous, checksumAlgorithm);
+  // The other incomplete uploads of this key, and those a retried Create left without an owner, are
+  // removed once this copy has succeeded or failed.
+  const stale = [...previous.filter((upload) => upload.uploadId !== resumed?.uploadId), ...lost];
 
   const firstPartSize = layout.kind === "planned" ? (layout.parts[0]?.size ?? 0) : 0;
   // Parts ahead of the one being hashed hold their bytes in memory; fewer of them in flight keeps
@@ -473,21 +559,7 @@ export async function copyInParts(ctx: MultipartContext): Promise<MultipartResul
       }
       evidence = "md5";
     }
-    const completed = await target.client.send(
-      new CompleteMultipartUploadCommand({
-        Bucket: target.bucket,
-        Key: targetKey,
-        UploadId: uploadId,
-        MultipartUpload: {
-          Parts: ordered.map((p) => ({
-            PartNumber: p.partNumber,
-            ETag: `"${p.etag}"`,
-            ChecksumCRC32: p.checksumCrc32,
-          })),
-        },
-      }),
-    );
-    const targetEtag = normalizeEtag(completed.ETag);
+    const targetEtag = await completeUpload(target, targetKey, uploadId, ordered);
     if (layout.kind === "mirrored" && sourceEtagIsMd5 && ctx.targetEtagsAreMd5) {
       if (targetEtag !== state.etag) {
         await target.client.send(new DeleteObjectCommand({ Bucket: target.bucket, Key: targetKey }));

@@ -1,0 +1,41 @@
+import { describe, expect, it } from "vitest";
+import { type IncompleteUpload, uploadsLostInCreate } from "./multipart-copy.js";
+
+const OURS_AT = Date.parse("2026-11-26T03:00:10.000Z");
+const ours: IncompleteUpload = { uploadId: "ours", initiated: OURS_AT };
+const at = (uploadId: string, msFromOurs: number): IncompleteUpload => ({
+  uploadId,
+  initiated: OURS_AT + msFromOurs,
+});
+const ids = (uploads: IncompleteUpload[]) => uploads.map((upload) => upload.uploadId);
+
+describe("uploadsLostInCreate", () => {
+  it("takes the uploads the server dates within our Create, less one clock tick, up to our own", () => {
+    const listed = [
+      ours,
+      at("lost", -300),
+      at("same-date", 0),
+      at("tick-early", -1_499),
+      at("before", -1_501),
+    ];
+    expect(ids(uploadsLostInCreate(listed, [], "ours", 500))).toEqual(["lost", "same-date", "tick-early"]);
+  });
+
+  it("leaves uploads dated after our own: another writer's, started later", () => {
+    expect(ids(uploadsLostInCreate([ours, at("later", 1)], [], "ours", 500))).toEqual([]);
+  });
+
+  it("leaves the uploads listed before the Create was sent", () => {
+    const earlier = at("earlier", -100);
+    expect(ids(uploadsLostInCreate([ours, earlier], [earlier], "ours", 500))).toEqual([]);
+  });
+
+  it("takes nothing when our own upload is not listed, or not dated", () => {
+    expect(ids(uploadsLostInCreate([at("lost", -100)], [], "ours", 500))).toEqual([]);
+    const undated = [
+      { uploadId: "ours", initiated: 0 },
+      { uploadId: "lost", initiated: 0 },
+    ];
+    expect(ids(uploadsLostInCreate(undated, [], "ours", 500))).toEqual([]);
+  });
+});
