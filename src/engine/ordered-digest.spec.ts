@@ -50,8 +50,8 @@ describe("OrderedDigest reads (open / write / complete / discard)", () => {
     one.complete(md5("a1a2"));
     await twoHashed;
     expect(hashed).toEqual([2]);
-    expect(digest.partMd5Hex(1)).toBe(md5("a1a2"));
-    expect(digest.partMd5Hex(2)).toBe(md5("b1b2"));
+    expect(digest.partFingerprint(1)).toBe(md5("a1a2"));
+    expect(digest.partFingerprint(2)).toBe(md5("b1b2"));
     expect(digest.md5Hex()).toBe(md5("a1a2b1b2"));
   });
 

@@ -6,10 +6,11 @@ export interface PartSink {
   /** Bytes as they are read, in order. */
   write(chunk: Buffer): void;
   /**
-   * The read delivered every byte of the part; `md5Hex` is theirs. The first complete read of a
-   * part is the one hashed; a later read of the same part (a retry) must give the same MD5.
+   * The read delivered every byte of the part; `fingerprint` (their MD5 or CRC32) tells them apart.
+   * The first complete read of a part is the one hashed; a later read of the same part (a retry)
+   * must give the same fingerprint.
    */
-  complete(md5Hex: string): void;
+  complete(fingerprint: string): void;
   /** The read failed before it completed: forget what it wrote. */
   discard(): void;
 }
@@ -20,7 +21,7 @@ interface Entry {
   /** Bytes held until every earlier part has been hashed. */
   chunks: Buffer[];
   /** Set once a read delivered the whole part. */
-  md5Hex?: string;
+  fingerprint?: string;
 }
 
 /**
@@ -36,14 +37,14 @@ export class OrderedDigest {
   private checkpoint: Hash = this.hash.copy();
   private next = 1;
   private readonly entries = new Map<number, Entry>();
-  /** MD5 of each part as hashed, for parts below the frontier. */
+  /** Fingerprint of each part as hashed, for parts below the frontier. */
   private readonly hashed = new Map<number, string>();
   private readonly waiters = new Map<number, (() => void)[]>();
   private abandoned = false;
 
   /** Starts a read of `partNumber`. */
   open(partNumber: number): PartSink {
-    const settled = this.hashed.get(partNumber) ?? this.entries.get(partNumber)?.md5Hex;
+    const settled = this.hashed.get(partNumber) ?? this.entries.get(partNumber)?.fingerprint;
     if (settled !== undefined || this.abandoned) return this.verifyOnly(partNumber, settled);
     const token = {};
     this.discardRead(partNumber);
@@ -55,14 +56,15 @@ export class OrderedDigest {
         if (partNumber === this.next) this.hash.update(chunk);
         else this.entries.get(partNumber)?.chunks.push(chunk);
       },
-      complete: (md5Hex) => {
+      complete: (fingerprint) => {
         const entry = this.entries.get(partNumber);
         if (!current() || !entry) return;
-        entry.md5Hex = md5Hex;
+        entry.fingerprint = fingerprint;
         this.advance();
       },
       discard: () => {
-        if (current() && this.entries.get(partNumber)?.md5Hex === undefined) this.discardRead(partNumber);
+        if (current() && this.entries.get(partNumber)?.fingerprint === undefined)
+          this.discardRead(partNumber);
       },
     };
   }
@@ -71,8 +73,8 @@ export class OrderedDigest {
   private verifyOnly(partNumber: number, settled: string | undefined): PartSink {
     return {
       write: () => {},
-      complete: (md5Hex) => {
-        if (settled !== undefined && md5Hex !== settled) {
+      complete: (fingerprint) => {
+        if (settled !== undefined && fingerprint !== settled) {
           throw new IntegrityError(`part ${partNumber}: a second read gave other bytes than the first`);
         }
       },
@@ -86,8 +88,8 @@ export class OrderedDigest {
   }
 
   private advance(): void {
-    for (let entry = this.entries.get(this.next); entry?.md5Hex !== undefined; ) {
-      this.hashed.set(this.next, entry.md5Hex);
+    for (let entry = this.entries.get(this.next); entry?.fingerprint !== undefined; ) {
+      this.hashed.set(this.next, entry.fingerprint);
       this.entries.delete(this.next);
       for (const resolve of this.waiters.get(this.next) ?? []) resolve();
       this.waiters.delete(this.next);
@@ -111,8 +113,8 @@ export class OrderedDigest {
     });
   }
 
-  /** The MD5 of the bytes hashed for a part below the frontier. */
-  partMd5Hex(partNumber: number): string | undefined {
+  /** The fingerprint of the bytes hashed for a part below the frontier. */
+  partFingerprint(partNumber: number): string | undefined {
     return this.hashed.get(partNumber);
   }
 

@@ -1,18 +1,19 @@
 import { PassThrough, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { DigestingStream } from "./digesting-stream.js";
+import { DigestingStream, type ReadDigest } from "./digesting-stream.js";
 import { IntegrityError } from "./errors.js";
 import type { PartSink } from "./ordered-digest.js";
 import type { SourceBody } from "./source-state.js";
 
 export interface Piped<T> {
   result: T;
-  md5Hex: string;
+  /** The digest of the bytes read, of the kind asked for (MD5 by default). */
+  digest: string;
   bytes: number;
 }
 
 /**
- * Streams one source read straight into one upload request, taking the MD5 of the bytes on the
+ * Streams one source read straight into one upload request, taking a digest of the bytes on the
  * way. Nothing is buffered beyond the streams' own high-water marks; a `sink` (the ordered
  * whole-object MD5) sees every byte, and hears that the read is complete as soon as the last byte
  * has passed, before the upload is answered. A fault on either side aborts the other, and the
@@ -21,7 +22,7 @@ export interface Piped<T> {
 export async function pipeSource<T>(
   open: (signal: AbortSignal) => Promise<SourceBody>,
   send: (body: Readable, contentLength: number, signal: AbortSignal) => Promise<T>,
-  options: { onBytes?: (count: number) => void; sink?: PartSink; hash?: boolean } = {},
+  options: { onBytes?: (count: number) => void; sink?: PartSink; digest?: ReadDigest } = {},
 ): Promise<Piped<T>> {
   const { sink } = options;
   const controller = new AbortController();
@@ -30,7 +31,7 @@ export async function pipeSource<T>(
     const digesting = new DigestingStream(
       options.onBytes,
       sink && ((chunk) => sink.write(chunk)),
-      options.hash ?? true,
+      options.digest ?? "md5",
     );
     const reading = pipeline(source.body, digesting).then(() => {
       if (digesting.bytes !== source.contentLength) {
@@ -38,9 +39,9 @@ export async function pipeSource<T>(
           `read ${digesting.bytes} bytes where the source declared ${source.contentLength}`,
         );
       }
-      const md5Hex = digesting.md5Hex();
-      sink?.complete(md5Hex);
-      return md5Hex;
+      const digest = digesting.digest();
+      sink?.complete(digest);
+      return digest;
     });
     reading.catch((error: unknown) => controller.abort(error));
     // The SDK wraps a streamed body for its checksum and re-emits the body's errors where nobody
@@ -48,11 +49,11 @@ export async function pipeSource<T>(
     const uploadBody = new PassThrough();
     digesting.pipe(uploadBody);
     try {
-      const [result, md5Hex] = await Promise.all([
+      const [result, digest] = await Promise.all([
         send(uploadBody, source.contentLength, controller.signal),
         reading,
       ]);
-      return { result, md5Hex, bytes: digesting.bytes };
+      return { result, digest, bytes: digesting.bytes };
     } catch (error) {
       controller.abort(error);
       source.body.destroy();

@@ -64,12 +64,12 @@ export async function putWhole(ctx: PutWholeContext): Promise<{ evidence: Eviden
     { attempts: ctx.attempts },
   );
   const targetEtag = normalizeEtag(value.result.ETag);
-  if (ctx.targetEtagsAreMd5 && targetEtag !== value.md5Hex) {
+  if (ctx.targetEtagsAreMd5 && targetEtag !== value.digest) {
     await target.client.send(new DeleteObjectCommand({ Bucket: target.bucket, Key: targetKey }));
     throw new IntegrityError("the target stored other bytes than were read; the target object was removed");
   }
   if (state.opaqueEtag) return { evidence: "checksum", attempts };
-  if (value.md5Hex !== state.etag) {
+  if (value.digest !== state.etag) {
     // Content-MD5 makes this unreachable on S3; kept for servers that ignore the header.
     await target.client.send(new DeleteObjectCommand({ Bucket: target.bucket, Key: targetKey }));
     throw new IntegrityError("the bytes read differ from the source's MD5; the target object was removed");
