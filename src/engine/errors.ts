@@ -55,6 +55,9 @@ export function isRetryable(error: unknown): boolean {
   if (error instanceof SourceChangedError || error instanceof PermanentError) return false;
   if (error instanceof IntegrityError) return true;
   if (isNetworkError(error)) return true;
+  // A success status on an error: the answer came but could not be read (cut off or garbled).
+  const status = httpStatusOf(error);
+  if (status !== undefined && status >= 200 && status < 300) return true;
   const sdkError = error as Parameters<typeof isTransientError>[0];
   if (typeof sdkError !== "object" || sdkError === null || !("$metadata" in sdkError)) {
     return /socket hang up|aborted|premature close|ECONNRESET/i.test(String((error as Error)?.message));

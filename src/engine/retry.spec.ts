@@ -60,6 +60,8 @@ describe("error classification", () => {
     expect(isRetryable(Object.assign(new Error("reset"), { code: "ECONNRESET" }))).toBe(true);
     expect(isRetryable(sdkError("NoSuchKey", 404))).toBe(false);
     expect(isRetryable(new PermanentError("bad"))).toBe(false);
+    // An answer that came with 200 but could not be parsed (cut off or garbled in transit).
+    expect(isRetryable(sdkError("Error", 200))).toBe(true);
   });
 
   it("describes errors in one line without a stack", () => {

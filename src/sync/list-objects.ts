@@ -1,5 +1,5 @@
 import { ListObjectsV2Command } from "@aws-sdk/client-s3";
-import { type BucketSide, normalizeEtag } from "../engine/index.js";
+import { type BucketSide, normalizeEtag, RetriesExhaustedError, withRetries } from "../engine/index.js";
 
 export interface ListedObject {
   key: string;
@@ -9,17 +9,33 @@ export interface ListedObject {
   etag: string;
 }
 
-/** Every object under `prefix`, one page in memory at a time, in S3's UTF-8 byte order. */
-export async function* listObjects(side: BucketSide, prefix: string): AsyncGenerator<ListedObject> {
+/**
+ * Every object under `prefix`, one page in memory at a time, in S3's UTF-8 byte order. A page is
+ * asked for again, up to `attempts` times in all, when its answer was cut off or garbled: the SDK
+ * retries failed requests, not answers it could not read, and one lost page would end a whole sync.
+ */
+export async function* listObjects(
+  side: BucketSide,
+  prefix: string,
+  attempts: number,
+): AsyncGenerator<ListedObject> {
   let continuationToken: string | undefined;
   do {
-    const page = await side.client.send(
-      new ListObjectsV2Command({
-        Bucket: side.bucket,
-        Prefix: prefix || undefined,
-        ContinuationToken: continuationToken,
-      }),
-    );
+    const token = continuationToken;
+    const { value: page } = await withRetries(
+      () =>
+        side.client.send(
+          new ListObjectsV2Command({
+            Bucket: side.bucket,
+            Prefix: prefix || undefined,
+            ContinuationToken: token,
+          }),
+        ),
+      { attempts },
+    ).catch((error: unknown) => {
+      // The cause, not the count, is what the user can act on.
+      throw error instanceof RetriesExhaustedError ? error.lastError : error;
+    });
     for (const object of page.Contents ?? []) {
       if (object.Key === undefined) continue;
       yield {

@@ -82,8 +82,8 @@ export async function runSync(request: SyncRequest): Promise<SyncSummary> {
     request.onOutcome?.(outcome);
   };
   const pairs = pairListings(
-    listObjects(engine.config.source, request.sourcePrefix),
-    listObjects(engine.config.target, request.targetPrefix),
+    listObjects(engine.config.source, request.sourcePrefix, engine.config.options.attempts),
+    listObjects(engine.config.target, request.targetPrefix, engine.config.options.attempts),
   );
   await forEachBounded(pairs, request.concurrency, async (pair) => {
     const verdict = await judgePair(engine, pair).catch((error: unknown) => {

@@ -20,8 +20,8 @@ export async function runVerify(
 ): Promise<VerifySummary> {
   const summary: VerifySummary = { inSync: true, same: 0, missing: [], different: [], extra: [] };
   const pairs = pairListings(
-    listObjects(engine.config.source, sourcePrefix),
-    listObjects(engine.config.target, targetPrefix),
+    listObjects(engine.config.source, sourcePrefix, engine.config.options.attempts),
+    listObjects(engine.config.target, targetPrefix, engine.config.options.attempts),
   );
   await forEachBounded(pairs, concurrency, async (pair) => {
     const verdict = await judgePair(engine, pair);
