@@ -72,6 +72,10 @@ interface WorkloadSpec {
   metric: "mbPerSecond" | "objectsPerSecond";
   /** Measured and shown, but the issue sets no throughput target for it. */
   informational?: boolean;
+  /** Every tool talks through proxies that hold each request this long first (a long link). */
+  latencyMs?: number;
+  /** The tools run on this workload, when not all of them. */
+  tools?: ToolId[];
 }
 
 const workload = (
@@ -81,6 +85,7 @@ const workload = (
   objectSize: number,
   multipart: boolean,
   informational = false,
+  link: Pick<WorkloadSpec, "latencyMs" | "tools"> = {},
 ): WorkloadSpec => ({
   id,
   title: small ? `${title} (small scale)` : title,
@@ -90,7 +95,17 @@ const workload = (
   multipart,
   metric: objectSize >= MiB ? "mbPerSecond" : "objectsPerSecond",
   ...(informational ? { informational } : {}),
+  ...link,
 });
+
+/**
+ * Small objects over a link with latency, where round trips rather than CPU set the pace: 50 ms
+ * before every request on both sides (the fault proxy's latencyMs; bandwidth and TCP windows are not
+ * modelled). s5cmd is left out: its 256 workers would measure the proxy.
+ */
+const LATENCY_MS = 50;
+const LATENCY_TOOLS: ToolId[] = ["limit-get", "limit-put", "s3xsync", "rclone-default", "rclone-matched"];
+const overLatency = { latencyMs: LATENCY_MS, tools: LATENCY_TOOLS };
 
 // The issue's three workloads, and a single-part 1 GiB source: the engine cuts that one into parts
 // itself and proves it by the MD5 of the whole, a different path from a source uploaded in parts.
@@ -100,12 +115,30 @@ const WORKLOADS: WorkloadSpec[] = small
       workload("64MiB", "8 objects of 16 MiB", 8, 16 * MiB, true),
       workload("16KiB", "200 objects of 16 KiB", 200, 16 * 1024, false),
       workload("1GiB-single", "1 object of 64 MiB uploaded in one piece", 1, 64 * MiB, false, true),
+      workload(
+        "16KiB-latency",
+        "60 objects of 16 KiB, 50 ms per request",
+        60,
+        16 * 1024,
+        false,
+        true,
+        overLatency,
+      ),
     ]
   : [
       workload("1GiB", "1 object of 1 GiB", 1, GiB, true),
       workload("64MiB", "32 objects of 64 MiB", 32, 64 * MiB, true),
       workload("16KiB", "2,000 objects of 16 KiB", 2000, 16 * 1024, false),
       workload("1GiB-single", "1 object of 1 GiB uploaded in one piece", 1, GiB, false, true),
+      workload(
+        "16KiB-latency",
+        "600 objects of 16 KiB, 50 ms per request",
+        600,
+        16 * 1024,
+        false,
+        true,
+        overLatency,
+      ),
     ];
 
 const CANDIDATE = process.env.S3XSYNC_CANDIDATE ? resolve(process.env.S3XSYNC_CANDIDATE) : undefined;
@@ -151,6 +184,7 @@ const SETTINGS: Record<string, string> = {
   sources:
     "objects of 1 GiB and 64 MiB uploaded as multipart with 8 MiB parts (as AWS CLI does), 16 KiB objects with one PUT; pseudo-random bytes",
   targets: "a new empty target bucket for every run, deleted after it",
+  latency: `16KiB-latency: every tool talks to both servers through test/support/fault-proxy.ts with latencyMs ${LATENCY_MS} (each request held ${LATENCY_MS} ms before it is forwarded; no faults); s5cmd not run`,
   measurement:
     "wall time from spawn to exit of the tool's process; peak RSS = VmHWM from /proc/<pid>/status polled every 50 ms; CPU from /proc/<pid>/stat",
 };
@@ -498,19 +532,37 @@ async function runOnce(
   };
 }
 
-/** One more run of each tool through pass-through proxies (no faults), to count its requests. */
-async function countToolRequests(spec: WorkloadSpec, ctx: Context): Promise<RequestCount[]> {
-  const counts: RequestCount[] = [];
-  const sourceProxy = await startFaultProxy({ upstream: ctx.source.endpoint });
-  const targetProxy = await startFaultProxy({ upstream: ctx.target.endpoint });
+/**
+ * Pass-through proxies in front of both servers (no faults): they count requests, and hold each
+ * one `latencyMs` before forwarding it when asked to.
+ */
+async function startProxies(ctx: Context, latencyMs?: number) {
+  const sourceProxy = await startFaultProxy({ upstream: ctx.source.endpoint, latencyMs });
+  const targetProxy = await startFaultProxy({ upstream: ctx.target.endpoint, latencyMs });
   const source = { ...ctx.source, endpoint: sourceProxy.endpoint };
   const target = { ...ctx.target, endpoint: targetProxy.endpoint };
   const profiles = await writeProfiles(source, target);
+  return {
+    sourceProxy,
+    targetProxy,
+    endpoints: { source, target, profiles } satisfies Endpoints,
+    close: async () => {
+      await profiles.cleanup();
+      await sourceProxy.close();
+      await targetProxy.close();
+    },
+  };
+}
+
+/** One more run of each tool through pass-through proxies (no faults), to count its requests. */
+async function countToolRequests(spec: WorkloadSpec, ctx: Context): Promise<RequestCount[]> {
+  const counts: RequestCount[] = [];
+  const { sourceProxy, targetProxy, endpoints, close } = await startProxies(ctx);
   try {
     for (const tool of TOOLS) {
       sourceProxy.resetStats();
       targetProxy.resetStats();
-      const record = await runOnce(tool, spec, 0, ctx, { source, target, profiles });
+      const record = await runOnce(tool, spec, 0, ctx, endpoints);
       if (!record.ok) console.warn(`  request count run of ${tool} failed: ${record.problem}`);
       const s = sourceProxy.stats().operations as Record<string, number>;
       const t = targetProxy.stats().operations as Record<string, number>;
@@ -519,9 +571,7 @@ async function countToolRequests(spec: WorkloadSpec, ctx: Context): Promise<Requ
       counts.push({ tool, source: s, target: t, total, perObject: total / spec.objects });
     }
   } finally {
-    await profiles.cleanup();
-    await sourceProxy.close();
-    await targetProxy.close();
+    await close();
   }
   return counts;
 }
@@ -585,11 +635,13 @@ async function main(): Promise<void> {
       await seed(spec, ctx.sourceClient, ctx.filesDir);
       console.log(`  seeded in ${((Date.now() - seeded) / 1000).toFixed(1)} s`);
       const runs: RunRecord[] = [];
+      const tools = spec.tools ?? TOOLS;
+      const link = spec.latencyMs === undefined ? undefined : await startProxies(ctx, spec.latencyMs);
       for (let repeat = 1; repeat <= repeats; repeat++) {
         // Rotate the order every repeat so no tool always runs first (or right after another).
-        const order = TOOLS.map((_, i) => TOOLS[(i + repeat - 1) % TOOLS.length] as ToolId);
+        const order = tools.map((_, i) => tools[(i + repeat - 1) % tools.length] as ToolId);
         for (const tool of order) {
-          const record = await runOnce(tool, spec, repeat, ctx);
+          const record = await runOnce(tool, spec, repeat, ctx, link?.endpoints);
           runs.push(record);
           const rate =
             spec.metric === "mbPerSecond"
@@ -602,12 +654,15 @@ async function main(): Promise<void> {
           );
         }
       }
-      const requests = countRequests ? await countToolRequests(spec, ctx) : undefined;
+      await link?.close();
+      // Behind the slow link the requests are those of the loopback workload of the same objects.
+      const requests = countRequests && !link ? await countToolRequests(spec, ctx) : undefined;
+      const layout = spec.multipart ? `multipart, ${SOURCE_PART_SIZE / MiB} MiB parts` : "single PUT";
       workloads.push(
         summarize(
           spec,
           runs,
-          spec.multipart ? `multipart, ${SOURCE_PART_SIZE / MiB} MiB parts` : "single PUT",
+          link ? `${layout}; every request held ${spec.latencyMs} ms by a proxy on each side` : layout,
           requests,
         ),
       );
