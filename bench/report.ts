@@ -234,10 +234,10 @@ export function renderChart(results: BenchResults): string {
   const gap = 8;
   const panelHead = 34;
   const parts: string[] = [];
-  let y = 46;
+  let y = 56;
   parts.push(
-    `<text x="16" y="26" font-size="16" font-weight="bold">s3xsync vs rclone and the servers' raw limit ` +
-      `(medians of ${results.repeats} runs, whiskers min-max; longer is better)</text>`,
+    `<text x="16" y="26" font-size="16" font-weight="bold">s3xsync vs rclone and the servers' raw limit</text>`,
+    `<text x="16" y="46" font-size="12">medians of ${results.repeats} runs, whiskers min-max; longer is better</text>`,
   );
   for (const w of results.workloads) {
     const max = Math.max(...w.summaries.map((s) => s[w.metric].max), 1);
