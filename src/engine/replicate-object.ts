@@ -8,15 +8,15 @@ import { putWhole } from "./put-whole.js";
 import { RetriesExhaustedError } from "./retry.js";
 import { headSource, openSource, readSourceTagging } from "./source-state.js";
 import { headTarget, holdsSameContent, targetAttributes } from "./target-attributes.js";
-import type {
-  BucketSide,
-  EngineHooks,
-  EngineOptions,
-  Outcome,
-  ReplicateControl,
-  ReplicateTask,
+import {
+  type BucketSide,
+  type EngineHooks,
+  type EngineOptions,
+  type Outcome,
+  type ReplicateControl,
+  type ReplicateTask,
+  WHOLE_OBJECTS_PER_PART_SLOT,
 } from "./types.js";
-import { WHOLE_OBJECTS_PER_PART_SLOT } from "./types.js";
 
 /** A source that keeps changing under the copy is given up on after this many fresh starts. */
 const MAX_FRESH_STARTS = 4;
