@@ -1,7 +1,7 @@
 import { DeleteObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
-import type { LimitFunction } from "p-limit";
 import { IntegrityError } from "./errors.js";
 import { md5HexToBase64, normalizeEtag } from "./etag.js";
+import type { PartScheduler } from "./part-scheduler.js";
 import { pipeSource } from "./pipe-source.js";
 import { withRetries } from "./retry.js";
 import { readSource, type SourceBody, type SourceState } from "./source-state.js";
@@ -14,8 +14,8 @@ export interface PutWholeContext {
   targetKey: string;
   state: SourceState;
   attributes: TargetAttributes;
-  /** Bounds the whole-object copies in flight (see WHOLE_OBJECTS_PER_PART_SLOT). */
-  wholeLimit: LimitFunction;
+  /** Bounds the whole-object copies in flight. */
+  scheduler: PartScheduler;
   attempts: number;
   targetEtagsAreMd5: boolean;
   hooks: EngineHooks;
@@ -38,7 +38,7 @@ export async function putWhole(ctx: PutWholeContext): Promise<{ evidence: Eviden
   };
   const { value, attempts } = await withRetries(
     () =>
-      ctx.wholeLimit(() =>
+      ctx.scheduler.runWhole(() =>
         pipeSource(
           open,
           (body, contentLength, signal) => {

@@ -1,21 +1,20 @@
 import { DeleteObjectCommand } from "@aws-sdk/client-s3";
-import pLimit, { type LimitFunction } from "p-limit";
 import { describeError, errorName, httpStatusOf, SourceChangedError } from "./errors.js";
 import { multipartPartCount } from "./etag.js";
 import { copyInParts } from "./multipart-copy.js";
+import { PartScheduler } from "./part-scheduler.js";
 import { planParts } from "./plan-parts.js";
 import { putWhole } from "./put-whole.js";
 import { RetriesExhaustedError } from "./retry.js";
 import { headSource, openSource, readSourceTagging } from "./source-state.js";
 import { headTarget, holdsSameContent, targetAttributes } from "./target-attributes.js";
-import {
-  type BucketSide,
-  type EngineHooks,
-  type EngineOptions,
-  type Outcome,
-  type ReplicateControl,
-  type ReplicateTask,
-  WHOLE_OBJECTS_PER_PART_SLOT,
+import type {
+  BucketSide,
+  EngineHooks,
+  EngineOptions,
+  Outcome,
+  ReplicateControl,
+  ReplicateTask,
 } from "./types.js";
 
 /** A source that keeps changing under the copy is given up on after this many fresh starts. */
@@ -54,7 +53,7 @@ function failure(key: string, error: unknown): Outcome {
 
 async function replicateOnce(
   config: EngineConfig,
-  limits: { partLimit: LimitFunction; wholeLimit: LimitFunction },
+  scheduler: PartScheduler,
   task: ReplicateTask,
   control: ReplicateControl,
 ): Promise<Outcome> {
@@ -86,7 +85,7 @@ async function replicateOnce(
       hooks,
     };
     if (fitsOnePut) {
-      const { evidence, attempts } = await putWhole({ ...common, opened, wholeLimit: limits.wholeLimit });
+      const { evidence, attempts } = await putWhole({ ...common, opened, scheduler });
       return {
         status: "copied",
         key: task.sourceKey,
@@ -103,7 +102,7 @@ async function replicateOnce(
     const result = await copyInParts({
       ...common,
       layout,
-      partLimit: limits.partLimit,
+      scheduler,
       shouldStartPart: control.shouldStartPart,
     });
     if (result.paused)
@@ -123,16 +122,13 @@ async function replicateOnce(
 }
 
 export function createEngine(config: EngineConfig): Engine {
-  const limits = {
-    partLimit: pLimit(config.options.concurrency),
-    wholeLimit: pLimit(config.options.concurrency * WHOLE_OBJECTS_PER_PART_SLOT),
-  };
+  const scheduler = new PartScheduler(config.options.concurrency);
   return {
     config,
     async replicate(task, control = {}) {
       for (let start = 1; ; start++) {
         try {
-          return await replicateOnce(config, limits, task, control);
+          return await replicateOnce(config, scheduler, task, control);
         } catch (error) {
           if (error instanceof SourceChangedError && start < MAX_FRESH_STARTS) continue;
           return failure(task.sourceKey, error);

@@ -175,3 +175,22 @@ export async function readSourceTagging(source: BucketSide, state: SourceState):
     (tag) => `${encodeURIComponent(tag.Key ?? "")}=${encodeURIComponent(tag.Value ?? "")}`,
   ).join("&");
 }
+
+/**
+ * When the source version in `state` was written, by the source's clock (Last-Modified, whole
+ * seconds), read with a HEAD pinned to that version.
+ */
+export async function sourceWrittenAt(source: BucketSide, state: SourceState): Promise<number> {
+  try {
+    const head = await source.client.send(
+      new HeadObjectCommand({ Bucket: source.bucket, Key: state.key, ...pinTo(state) }),
+    );
+    return head.LastModified?.getTime() ?? Number.POSITIVE_INFINITY;
+  } catch (error) {
+    const status = httpStatusOf(error);
+    if (status === 412 || status === 404) {
+      throw new SourceChangedError(`s3://${source.bucket}/${state.key} changed while it was being copied`);
+    }
+    throw error;
+  }
+}

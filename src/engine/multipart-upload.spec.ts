@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type IncompleteUpload, uploadsLostInCreate } from "./multipart-copy.js";
+import { type IncompleteUpload, uploadsLostInCreate } from "./multipart-upload.js";
 
 const OURS_AT = Date.parse("2026-11-26T03:00:10.000Z");
 const ours: IncompleteUpload = { uploadId: "ours", initiated: OURS_AT };

@@ -1,0 +1,152 @@
+import { IntegrityError } from "./errors.js";
+import type { MultipartUpload, StoredPart } from "./multipart-upload.js";
+import type { OrderedDigest, PartSink } from "./ordered-digest.js";
+import { pipeSource } from "./pipe-source.js";
+import type { PartRange } from "./plan-parts.js";
+import type { ProofPlan } from "./proof-plan.js";
+import { withRetries } from "./retry.js";
+import { readSource, type SourceState } from "./source-state.js";
+import type { BucketSide, EngineHooks } from "./types.js";
+
+/**
+ * Mirrored: the source was uploaded in parts; each target part is read with ?partNumber=N, so the
+ * target gets the same boundaries and the same ETag. Planned: a single-part source laid out in
+ * parts of our own size.
+ */
+export type PartLayout = { kind: "mirrored"; partCount: number } | { kind: "planned"; parts: PartRange[] };
+
+/** A part of the upload with the digest of its bytes (the MD5 making the composite, or CRC32). */
+export type CopiedPart = StoredPart & { fingerprint: string };
+
+/** What every part of one multipart copy shares. */
+export interface PartCopy {
+  source: BucketSide;
+  state: SourceState;
+  layout: PartLayout;
+  proof: ProofPlan;
+  upload: MultipartUpload;
+  /** The whole object's MD5, taken in part order, when the proof plan asks for it. */
+  digest?: OrderedDigest;
+  attempts: number;
+  hooks: EngineHooks;
+}
+
+export interface PartResult {
+  part: CopiedPart;
+  /** False when a stored part was kept after reading it again. */
+  sent: boolean;
+  attempts: number;
+}
+
+function slice(layout: PartLayout, partNumber: number) {
+  if (layout.kind === "mirrored") return { partNumber };
+  const part = layout.parts[partNumber - 1] as PartRange;
+  return { range: [part.start, part.end] as [number, number] };
+}
+
+/** Where a read of a part sends its bytes besides the upload: the ordered digest, if any. */
+function sinkFor(
+  copy: PartCopy,
+  partNumber: number,
+  read: (bytesSoFar: number) => void,
+): PartSink | undefined {
+  if (!copy.digest) return undefined;
+  const sink = copy.digest.open(partNumber);
+  let bytes = 0;
+  return {
+    write: (chunk) => {
+      sink.write(chunk);
+      bytes += chunk.length;
+      read(bytes);
+    },
+    complete: (fingerprint) => sink.complete(fingerprint),
+    discard: () => sink.discard(),
+  };
+}
+
+/**
+ * What a stored part must match for its bytes to be this version's: the CRC32 the target keeps
+ * with it, or its ETag where that is the MD5 of its bytes; undefined when it cannot be kept.
+ */
+function storedDigest(copy: PartCopy, stored: StoredPart | undefined): string | undefined {
+  if (!stored) return undefined;
+  const expectedSize =
+    copy.layout.kind === "planned" ? copy.layout.parts[stored.partNumber - 1]?.size : undefined;
+  if (expectedSize !== undefined && stored.size !== expectedSize) return undefined;
+  if (copy.proof.storedParts === "reread-crc32") return stored.checksumCrc32;
+  if (copy.proof.storedParts === "reread-etag") return stored.etag;
+  return undefined;
+}
+
+/** Reads a stored part again without sending it; the part when its bytes are this version's. */
+async function rereadStoredPart(
+  copy: PartCopy,
+  stored: StoredPart,
+  expected: string,
+  read: (bytesSoFar: number) => void,
+): Promise<CopiedPart | undefined> {
+  const reread = await pipeSource(
+    (signal) => readSource(copy.source, copy.state, slice(copy.layout, stored.partNumber), signal),
+    async (body) => {
+      for await (const _ of body);
+    },
+    { sink: sinkFor(copy, stored.partNumber, read), digest: copy.proof.partDigest },
+  );
+  return reread.digest === expected ? { ...stored, fingerprint: reread.digest } : undefined;
+}
+
+/** Streams one part from the source into the upload and checks the target's answer against the bytes read. */
+async function sendPart(
+  copy: PartCopy,
+  partNumber: number,
+  read: (bytesSoFar: number) => void,
+): Promise<CopiedPart> {
+  const { proof } = copy;
+  const piped = await pipeSource(
+    (signal) => readSource(copy.source, copy.state, slice(copy.layout, partNumber), signal),
+    (body, contentLength, signal) => copy.upload.uploadPart(partNumber, body, contentLength, signal),
+    {
+      onBytes: (count) => copy.hooks.onProgress?.({ key: copy.state.key, bytes: count }),
+      sink: sinkFor(copy, partNumber, read),
+      digest: proof.partDigest,
+    },
+  );
+  const { etag, checksumCrc32 } = piped.result;
+  const storedOther =
+    proof.sentPartCheck === "etag"
+      ? etag !== piped.digest
+      : proof.sentPartCheck === "crc32" && checksumCrc32 !== undefined && checksumCrc32 !== piped.digest;
+  if (storedOther)
+    throw new IntegrityError(`part ${partNumber}: the target stored other bytes than were read`);
+  return {
+    partNumber,
+    etag,
+    size: piped.bytes,
+    checksumCrc32,
+    fingerprint: proof.partDigest === "none" ? etag : piped.digest,
+  };
+}
+
+/**
+ * Copies one part, retried as a whole: a stored part of an interrupted upload is read again and
+ * kept when it holds this version's bytes; otherwise the part is sent.
+ */
+export async function copyPart(
+  copy: PartCopy,
+  partNumber: number,
+  read: (bytesSoFar: number) => void,
+): Promise<PartResult> {
+  const stored = copy.upload.stored.get(partNumber);
+  const expected = storedDigest(copy, stored);
+  const { value, attempts } = await withRetries(
+    async () => {
+      const kept =
+        stored && expected !== undefined ? await rereadStoredPart(copy, stored, expected, read) : undefined;
+      return kept
+        ? { part: kept, sent: false }
+        : { part: await sendPart(copy, partNumber, read), sent: true };
+    },
+    { attempts: copy.attempts },
+  );
+  return { ...value, attempts };
+}

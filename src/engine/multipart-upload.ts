@@ -1,0 +1,315 @@
+import type { Readable } from "node:stream";
+import {
+  AbortMultipartUploadCommand,
+  type ChecksumAlgorithm,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  ListMultipartUploadsCommand,
+  ListPartsCommand,
+  UploadPartCommand,
+} from "@aws-sdk/client-s3";
+import { errorName } from "./errors.js";
+import { compositeEtag, normalizeEtag } from "./etag.js";
+import type { ResumedChecksum } from "./proof-plan.js";
+import { headTarget, type TargetAttributes } from "./target-attributes.js";
+import type { BucketSide } from "./types.js";
+
+/** A part the target holds: its number, ETag and size, and the CRC32 it keeps with it, if any. */
+export interface StoredPart {
+  partNumber: number;
+  etag: string;
+  size: number;
+  checksumCrc32?: string;
+}
+
+export interface IncompleteUpload {
+  uploadId: string;
+  /** When the upload was started, by the target's clock (ms since the epoch). */
+  initiated: number;
+  /** The checksum its parts must carry, set when it was created (S3 lists it; MinIO does not). */
+  checksumAlgorithm?: ChecksumAlgorithm;
+}
+
+interface ResumableUpload extends IncompleteUpload {
+  parts: Map<number, StoredPart>;
+}
+
+/** The key's incomplete uploads as found before the copy began, and the one it resumes, if any. */
+export interface UploadSearch {
+  previous: IncompleteUpload[];
+  resumable?: ResumableUpload;
+}
+
+/** Incomplete uploads for exactly this key, newest first. */
+async function incompleteUploads(target: BucketSide, key: string): Promise<IncompleteUpload[]> {
+  const uploads: IncompleteUpload[] = [];
+  let keyMarker: string | undefined;
+  let uploadIdMarker: string | undefined;
+  do {
+    const page = await target.client.send(
+      new ListMultipartUploadsCommand({
+        Bucket: target.bucket,
+        Prefix: key,
+        KeyMarker: keyMarker,
+        UploadIdMarker: uploadIdMarker,
+      }),
+    );
+    for (const upload of page.Uploads ?? []) {
+      if (upload.Key === key && upload.UploadId) {
+        uploads.push({
+          uploadId: upload.UploadId,
+          initiated: upload.Initiated?.getTime() ?? 0,
+          checksumAlgorithm: upload.ChecksumAlgorithm,
+        });
+      }
+    }
+    keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
+    uploadIdMarker = page.IsTruncated ? page.NextUploadIdMarker : undefined;
+  } while (keyMarker);
+  return uploads.sort((a, b) => b.initiated - a.initiated);
+}
+
+async function storedParts(
+  target: BucketSide,
+  key: string,
+  uploadId: string,
+): Promise<Map<number, StoredPart>> {
+  const parts = new Map<number, StoredPart>();
+  let marker: string | undefined;
+  do {
+    const page = await target.client.send(
+      new ListPartsCommand({ Bucket: target.bucket, Key: key, UploadId: uploadId, PartNumberMarker: marker }),
+    );
+    for (const part of page.Parts ?? []) {
+      if (part.PartNumber === undefined) continue;
+      parts.set(part.PartNumber, {
+        partNumber: part.PartNumber,
+        etag: normalizeEtag(part.ETag),
+        size: part.Size ?? 0,
+        checksumCrc32: part.ChecksumCRC32,
+      });
+    }
+    marker = page.IsTruncated ? page.NextPartNumberMarker : undefined;
+  } while (marker);
+  return parts;
+}
+
+/**
+ * Of the incomplete uploads of the key, the one whose stored parts fit the layout and hold the most
+ * bytes (the newest among equals): resuming it re-sends the least. An upload that vanished while
+ * being looked at (aborted elsewhere) is passed over.
+ */
+async function mostCompleteUpload(
+  target: BucketSide,
+  key: string,
+  uploads: readonly IncompleteUpload[],
+  fits: (part: StoredPart) => boolean,
+): Promise<ResumableUpload | undefined> {
+  let best: ResumableUpload | undefined;
+  let bestBytes = -1;
+  for (const upload of uploads) {
+    const parts = await storedParts(target, key, upload.uploadId).catch((error: unknown) => {
+      if (errorName(error) === "NoSuchUpload") return undefined;
+      throw error;
+    });
+    if (!parts) continue;
+    let bytes = 0;
+    for (const part of parts.values()) if (fits(part)) bytes += part.size;
+    if (bytes > bestBytes) {
+      best = { ...upload, parts };
+      bestBytes = bytes;
+    }
+  }
+  return best;
+}
+
+/**
+ * The incomplete uploads of the key, and the one this copy may resume. An upload takes the headers,
+ * metadata, tags and marker of the version it was started for, and S3 offers no way to read them
+ * back before it is completed; so an upload started before this source version was written
+ * (`writtenAt`: a crash, then the source overwritten) is not resumed, even when its parts hold the
+ * same bytes. Last-Modified counts whole seconds, so an upload begun in the same second as the
+ * write is taken as this version's: a copy interrupted soon after an upload still resumes. (Where a
+ * server dates a multipart object by its upload's start, an overwrite still in progress when the
+ * copy began is not told apart; its parts are still proven byte by byte.)
+ */
+export async function findResumableUpload(
+  target: BucketSide,
+  key: string,
+  writtenAt: () => Promise<number>,
+  fits: (part: StoredPart) => boolean,
+): Promise<UploadSearch> {
+  const previous = await incompleteUploads(target, key);
+  if (previous.length === 0) return { previous };
+  const since = await writtenAt();
+  const candidates = previous.filter((upload) => upload.initiated >= since);
+  return { previous, resumable: await mostCompleteUpload(target, key, candidates, fits) };
+}
+
+/**
+ * The checksum the parts of a resumed upload must carry: the one it was created with. S3 names it
+ * in the upload listing; servers that do not (MinIO) show it on the stored parts.
+ */
+export function resumedChecksum(search: UploadSearch): ResumedChecksum | undefined {
+  const upload = search.resumable;
+  if (!upload) return undefined;
+  if (upload.checksumAlgorithm) return upload.checksumAlgorithm;
+  const stored = [...upload.parts.values()];
+  if (stored.length === 0) return "unknown";
+  return stored.some((part) => part.checksumCrc32) ? "CRC32" : "none";
+}
+
+/** A server that dates uploads in whole seconds dates each up to this much before it began. */
+const SERVER_CLOCK_TICK_MS = 1000;
+
+/**
+ * Of the key's incomplete uploads, those an earlier attempt of our CreateMultipartUpload may have
+ * started, its answer lost: not in the listing taken before, and dated by the server no later than
+ * our own upload and no earlier than that date less the time our request took (all its attempts)
+ * and one clock tick. Both bounds are on the server's clock, so its skew from ours does not matter.
+ * Another writer's upload started within that window cannot be told apart from them.
+ */
+export function uploadsLostInCreate(
+  uploads: readonly IncompleteUpload[],
+  previous: readonly IncompleteUpload[],
+  ourUploadId: string,
+  createMs: number,
+): IncompleteUpload[] {
+  const ours = uploads.find((upload) => upload.uploadId === ourUploadId);
+  // Without our own upload's date there is no window to look in.
+  if (!ours?.initiated) return [];
+  const known = new Set([ourUploadId, ...previous.map((upload) => upload.uploadId)]);
+  const earliest = ours.initiated - createMs - SERVER_CLOCK_TICK_MS;
+  return uploads.filter(
+    (upload) =>
+      !known.has(upload.uploadId) && upload.initiated >= earliest && upload.initiated <= ours.initiated,
+  );
+}
+
+/**
+ * One multipart upload of one target key, new or resumed: the only code that knows upload ids.
+ * Besides its own upload it owns the key's other incomplete uploads (`stale`): removed once the copy
+ * has succeeded or failed.
+ */
+export class MultipartUpload {
+  private constructor(
+    private readonly target: BucketSide,
+    private readonly key: string,
+    private readonly uploadId: string,
+    readonly checksumAlgorithm: ChecksumAlgorithm | undefined,
+    /** Parts an interrupted upload already holds (empty for a new upload). */
+    readonly stored: ReadonlyMap<number, StoredPart>,
+    private readonly stale: readonly IncompleteUpload[],
+  ) {}
+
+  /**
+   * Resumes the upload the search found, or starts a new one. When the SDK had to send
+   * CreateMultipartUpload more than once, an earlier attempt may have started an upload whose id
+   * never reached us and that nothing would ever abort (a later run skips the completed object):
+   * those become stale too. It looks only after a retried Create: one listing then, none otherwise,
+   * and other writers' uploads are at stake only then.
+   */
+  static async open(
+    target: BucketSide,
+    key: string,
+    search: UploadSearch,
+    attributes: TargetAttributes,
+    checksum: ChecksumAlgorithm | undefined,
+  ): Promise<MultipartUpload> {
+    const { previous, resumable } = search;
+    if (resumable) {
+      const others = previous.filter((other) => other.uploadId !== resumable.uploadId);
+      return new MultipartUpload(target, key, resumable.uploadId, checksum, resumable.parts, others);
+    }
+    const sentAt = Date.now();
+    const created = await target.client.send(
+      new CreateMultipartUploadCommand({
+        Bucket: target.bucket,
+        Key: key,
+        ...attributes,
+        ChecksumAlgorithm: checksum,
+      }),
+    );
+    const createMs = Date.now() - sentAt;
+    const uploadId = created.UploadId;
+    if (!uploadId) throw new Error("the target returned no upload id");
+    const lost =
+      (created.$metadata.attempts ?? 1) <= 1
+        ? []
+        : uploadsLostInCreate(await incompleteUploads(target, key), previous, uploadId, createMs);
+    return new MultipartUpload(target, key, uploadId, checksum, new Map(), [...previous, ...lost]);
+  }
+
+  async uploadPart(
+    partNumber: number,
+    body: Readable,
+    contentLength: number,
+    abortSignal: AbortSignal,
+  ): Promise<{ etag: string; checksumCrc32?: string }> {
+    const output = await this.target.client.send(
+      new UploadPartCommand({
+        Bucket: this.target.bucket,
+        Key: this.key,
+        UploadId: this.uploadId,
+        PartNumber: partNumber,
+        Body: body,
+        ContentLength: contentLength,
+        ChecksumAlgorithm: this.checksumAlgorithm,
+      }),
+      { abortSignal },
+    );
+    return { etag: normalizeEtag(output.ETag), checksumCrc32: output.ChecksumCRC32 };
+  }
+
+  /**
+   * Completes the upload and returns the target object's ETag. The server can complete an upload and
+   * its answer still be lost (a reset or cut-off response): the SDK then asks again and meets
+   * NoSuchUpload, or gives up on the network error. So when completing fails, the key is looked at:
+   * it holds this upload's object when its ETag is the one this completion produces, the composite
+   * of the part ETags sent. Otherwise the failure stands.
+   */
+  async complete(parts: readonly StoredPart[]): Promise<string> {
+    try {
+      const completed = await this.target.client.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: this.target.bucket,
+          Key: this.key,
+          UploadId: this.uploadId,
+          MultipartUpload: {
+            Parts: parts.map((p) => ({
+              PartNumber: p.partNumber,
+              ETag: `"${p.etag}"`,
+              ChecksumCRC32: p.checksumCrc32,
+            })),
+          },
+        }),
+      );
+      return normalizeEtag(completed.ETag);
+    } catch (error) {
+      const produced = compositeEtag(parts.map((p) => p.etag));
+      // A target that cannot be read now leaves the failure as it was.
+      const current = await headTarget(this.target, this.key).catch(() => undefined);
+      if (current?.etag === produced) return produced;
+      throw error;
+    }
+  }
+
+  /** The copy succeeded: the key's other incomplete uploads go. */
+  async removeStale(): Promise<void> {
+    for (const upload of this.stale) await this.abortOne(upload.uploadId);
+  }
+
+  /** The copy failed: this upload goes, and the key's other incomplete uploads with it. */
+  async abort(): Promise<void> {
+    await this.abortOne(this.uploadId);
+    await this.removeStale();
+  }
+
+  private async abortOne(uploadId: string): Promise<void> {
+    await this.target.client
+      .send(
+        new AbortMultipartUploadCommand({ Bucket: this.target.bucket, Key: this.key, UploadId: uploadId }),
+      )
+      .catch(() => undefined);
+  }
+}
