@@ -1,13 +1,14 @@
 import { DeleteObjectCommand } from "@aws-sdk/client-s3";
 import { describeError, errorName, httpStatusOf, SourceChangedError } from "./errors.js";
 import { multipartPartCount } from "./etag.js";
+import { type ListedObject, type ListedPage, listObjects, listPage } from "./list-objects.js";
 import { copyInParts } from "./multipart-copy.js";
 import { PartScheduler } from "./part-scheduler.js";
 import { planParts } from "./plan-parts.js";
 import { putWhole } from "./put-whole.js";
 import { RetriesExhaustedError } from "./retry.js";
 import { headSource, openSource, readSourceTagging } from "./source-state.js";
-import { headTarget, holdsSameContent, targetAttributes } from "./target-attributes.js";
+import { headTarget, holdsSameContent, type TargetState, targetAttributes } from "./target-attributes.js";
 import type {
   BucketSide,
   EngineHooks,
@@ -32,7 +33,12 @@ export interface Engine {
   replicate(task: ReplicateTask, control?: ReplicateControl): Promise<Outcome>;
   /** Remove a target key (sync --delete, or a source deletion). */
   remove(targetKey: string): Promise<Outcome>;
-  readonly config: EngineConfig;
+  /** Every object under `prefix` on one side, in S3's key order, one listing page in memory at a time. */
+  list(side: "source" | "target", prefix: string): AsyncGenerator<ListedObject>;
+  /** One page of the source's objects under `prefix` (a backfill queues them page by page). */
+  listSourcePage(prefix: string, token?: string): Promise<ListedPage>;
+  /** The target object's size, ETag and source marker; undefined when the key does not exist. */
+  headTarget(key: string): Promise<TargetState | undefined>;
 }
 
 function failure(key: string, error: unknown): Outcome {
@@ -51,6 +57,7 @@ function failure(key: string, error: unknown): Outcome {
   };
 }
 
+/** One attempt at a copy, on the source version it finds; throws SourceChangedError to start over. */
 async function replicateOnce(
   config: EngineConfig,
   scheduler: PartScheduler,
@@ -84,16 +91,10 @@ async function replicateOnce(
       targetEtagsAreMd5: options.encryption.kind !== "sse-kms",
       hooks,
     };
+    const copied = { status: "copied", key: task.sourceKey, size: state.size } as const;
     if (fitsOnePut) {
       const { evidence, attempts } = await putWhole({ ...common, opened, scheduler });
-      return {
-        status: "copied",
-        key: task.sourceKey,
-        size: state.size,
-        bytes: state.size,
-        evidence,
-        attempts,
-      };
+      return { ...copied, bytes: state.size, evidence, attempts };
     }
     const layout =
       partCount === undefined
@@ -107,14 +108,7 @@ async function replicateOnce(
     });
     if (result.paused)
       return { status: "paused", key: task.sourceKey, size: state.size, bytes: result.bytesSent };
-    return {
-      status: "copied",
-      key: task.sourceKey,
-      size: state.size,
-      bytes: result.bytesSent,
-      evidence: result.evidence,
-      attempts: result.attempts,
-    };
+    return { ...copied, bytes: result.bytesSent, evidence: result.evidence, attempts: result.attempts };
   } catch (error) {
     opened?.body.destroy();
     throw error;
@@ -123,8 +117,8 @@ async function replicateOnce(
 
 export function createEngine(config: EngineConfig): Engine {
   const scheduler = new PartScheduler(config.options.concurrency);
+  const { source, target, options } = config;
   return {
-    config,
     async replicate(task, control = {}) {
       for (let start = 1; ; start++) {
         try {
@@ -137,13 +131,14 @@ export function createEngine(config: EngineConfig): Engine {
     },
     async remove(targetKey) {
       try {
-        await config.target.client.send(
-          new DeleteObjectCommand({ Bucket: config.target.bucket, Key: targetKey }),
-        );
+        await target.client.send(new DeleteObjectCommand({ Bucket: target.bucket, Key: targetKey }));
         return { status: "deleted", key: targetKey };
       } catch (error) {
         return failure(targetKey, error);
       }
     },
+    list: (side, prefix) => listObjects(side === "source" ? source : target, prefix, options.attempts),
+    listSourcePage: (prefix, token) => listPage(source, prefix, token, options.attempts),
+    headTarget: (key) => headTarget(target, key),
   };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { ListedObject } from "./list-objects.js";
+import type { ListedObject } from "../engine/index.js";
 import { compareKeys, pairListings } from "./pair-listings.js";
 
 async function* listing(keys: string[]): AsyncGenerator<ListedObject> {

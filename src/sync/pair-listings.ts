@@ -1,4 +1,4 @@
-import type { ListedObject } from "./list-objects.js";
+import type { ListedObject } from "../engine/index.js";
 
 export interface ListedPair {
   relativeKey: string;

@@ -1,5 +1,4 @@
-import { describeError, type Engine, headTarget, holdsSameContent, type Outcome } from "../engine/index.js";
-import { listObjects } from "./list-objects.js";
+import { describeError, type Engine, holdsSameContent, type Outcome } from "../engine/index.js";
 import { type ListedPair, pairListings } from "./pair-listings.js";
 
 export interface SyncRequest {
@@ -37,7 +36,7 @@ export async function judgePair(engine: Engine, pair: ListedPair): Promise<PairV
   if (!pair.target) return "missing";
   if (pair.source.size !== pair.target.size) return "different";
   if (pair.source.etag === pair.target.etag) return "same";
-  const target = await headTarget(engine.config.target, pair.target.key);
+  const target = await engine.headTarget(pair.target.key);
   return target && holdsSameContent(pair.source, target) ? "same" : "different";
 }
 
@@ -82,8 +81,8 @@ export async function runSync(request: SyncRequest): Promise<SyncSummary> {
     request.onOutcome?.(outcome);
   };
   const pairs = pairListings(
-    listObjects(engine.config.source, request.sourcePrefix, engine.config.options.attempts),
-    listObjects(engine.config.target, request.targetPrefix, engine.config.options.attempts),
+    engine.list("source", request.sourcePrefix),
+    engine.list("target", request.targetPrefix),
   );
   await forEachBounded(pairs, request.concurrency, async (pair) => {
     const verdict = await judgePair(engine, pair).catch((error: unknown) => {

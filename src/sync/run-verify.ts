@@ -1,5 +1,4 @@
 import type { Engine } from "../engine/index.js";
-import { listObjects } from "./list-objects.js";
 import { pairListings } from "./pair-listings.js";
 import { forEachBounded, judgePair } from "./run-sync.js";
 
@@ -19,10 +18,7 @@ export async function runVerify(
   concurrency: number,
 ): Promise<VerifySummary> {
   const summary: VerifySummary = { inSync: true, same: 0, missing: [], different: [], extra: [] };
-  const pairs = pairListings(
-    listObjects(engine.config.source, sourcePrefix, engine.config.options.attempts),
-    listObjects(engine.config.target, targetPrefix, engine.config.options.attempts),
-  );
+  const pairs = pairListings(engine.list("source", sourcePrefix), engine.list("target", targetPrefix));
   await forEachBounded(pairs, concurrency, async (pair) => {
     const verdict = await judgePair(engine, pair);
     if (verdict === "same") summary.same++;

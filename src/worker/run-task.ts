@@ -1,4 +1,3 @@
-import { ListObjectsV2Command } from "@aws-sdk/client-s3";
 import type { SNSClient } from "@aws-sdk/client-sns";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { Engine, Outcome } from "../engine/index.js";
@@ -104,18 +103,10 @@ export async function backfillPage(ctx: TaskContext, task: BackfillTask): Promis
     return { queued: 0, nextPage: false };
   }
   const engine = await ctx.engine();
-  const page = await engine.config.source.client.send(
-    new ListObjectsV2Command({
-      Bucket: config.sourceBucket,
-      Prefix: prefix || undefined,
-      ContinuationToken: task.continuationToken,
-    }),
-  );
-  const tasks: SyncTask[] = (page.Contents ?? []).flatMap((object) =>
-    object.Key === undefined ? [] : [{ kind: "object" as const, key: object.Key }],
-  );
-  const nextPage = Boolean(page.IsTruncated && page.NextContinuationToken);
-  if (nextPage) tasks.push({ kind: "backfill", prefix, continuationToken: page.NextContinuationToken });
+  const page = await engine.listSourcePage(prefix, task.continuationToken);
+  const tasks: SyncTask[] = page.objects.map((object) => ({ kind: "object" as const, key: object.key }));
+  const nextPage = page.nextToken !== undefined;
+  if (nextPage) tasks.push({ kind: "backfill", prefix, continuationToken: page.nextToken });
   await queueTasks(ctx.sqs, config.queueUrl, tasks);
   const queued = tasks.length - (nextPage ? 1 : 0);
   logger.info("backfill", { prefix, queued, nextPage });
