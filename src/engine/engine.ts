@@ -8,7 +8,12 @@ import { planParts } from "./plan-parts.js";
 import { putWhole } from "./put-whole.js";
 import { RetriesExhaustedError } from "./retry.js";
 import { headSource, openSource, readSourceTagging } from "./source-state.js";
-import { headTarget, holdsSameContent, type TargetState, targetAttributes } from "./target-attributes.js";
+import {
+  headTarget,
+  holdsSameContent,
+  markerNeedsSourceHead,
+  targetAttributes,
+} from "./target-attributes.js";
 import type {
   BucketSide,
   EngineHooks,
@@ -37,8 +42,11 @@ export interface Engine {
   list(side: "source" | "target", prefix: string): AsyncGenerator<ListedObject>;
   /** One page of the source's objects under `prefix` (a backfill queues them page by page). */
   listSourcePage(prefix: string, token?: string): Promise<ListedPage>;
-  /** The target object's size, ETag and source marker; undefined when the key does not exist. */
-  headTarget(key: string): Promise<TargetState | undefined>;
+  /**
+   * Whether the target key holds the content of this listed source object: one HEAD of the target,
+   * and one of the source where only our marker vouches for the copy.
+   */
+  targetHolds(source: ListedObject, targetKey: string): Promise<boolean>;
 }
 
 function failure(key: string, error: unknown): Outcome {
@@ -139,6 +147,13 @@ export function createEngine(config: EngineConfig): Engine {
     },
     list: (side, prefix) => listObjects(side === "source" ? source : target, prefix, options.attempts),
     listSourcePage: (prefix, token) => listPage(source, prefix, token, options.attempts),
-    headTarget: (key) => headTarget(target, key),
+    async targetHolds(listed, targetKey) {
+      const existing = await headTarget(target, targetKey);
+      if (!existing) return false;
+      if (!markerNeedsSourceHead(listed, existing))
+        return holdsSameContent({ ...listed, opaqueEtag: false }, existing);
+      const state = await headSource(source, listed.key);
+      return state !== undefined && holdsSameContent(state, existing);
+    },
   };
 }

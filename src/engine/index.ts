@@ -4,10 +4,5 @@ export { normalizeEtag } from "./etag.js";
 export type { ListedObject, ListedPage } from "./list-objects.js";
 export { effectivePartSize, MAX_OBJECT_SIZE, MAX_PART_SIZE, MIN_PART_SIZE, planParts } from "./plan-parts.js";
 export { backoffDelay, RetriesExhaustedError, withRetries } from "./retry.js";
-export {
-  holdsSameContent,
-  SOURCE_ETAG_METADATA_KEY,
-  type TargetState,
-  userMetadata,
-} from "./target-attributes.js";
+export { SOURCE_ETAG_METADATA_KEY, userMetadata } from "./target-attributes.js";
 export * from "./types.js";

@@ -1,5 +1,5 @@
 import { HeadObjectCommand } from "@aws-sdk/client-s3";
-import { normalizeEtag } from "./etag.js";
+import { isPlainMd5Etag, normalizeEtag } from "./etag.js";
 import type { ContentHeaders, SourceState } from "./source-state.js";
 import { isNotFound } from "./source-state.js";
 import type { BucketSide, EngineOptions } from "./types.js";
@@ -43,15 +43,25 @@ export function userMetadata(metadata: Record<string, string> | undefined): Reco
 export interface TargetState {
   size: number;
   etag: string;
+  /**
+   * The ETag is the MD5 of the object's bytes: a single-part object stored without SSE-KMS or
+   * SSE-C. A composite (multipart) or encrypted object's ETag is not.
+   */
+  etagIsMd5: boolean;
+  /** The source ETag our marker names, if the object carries it. */
   sourceEtag?: string;
 }
 
 export async function headTarget(target: BucketSide, key: string): Promise<TargetState | undefined> {
   try {
     const head = await target.client.send(new HeadObjectCommand({ Bucket: target.bucket, Key: key }));
+    const etag = normalizeEtag(head.ETag);
+    const encrypted =
+      Boolean(head.SSECustomerAlgorithm) || (head.ServerSideEncryption ?? "").startsWith("aws:kms");
     return {
       size: head.ContentLength ?? 0,
-      etag: normalizeEtag(head.ETag),
+      etag,
+      etagIsMd5: isPlainMd5Etag(etag) && !encrypted,
       sourceEtag: head.Metadata?.[SOURCE_ETAG_METADATA_KEY],
     };
   } catch (error) {
@@ -60,7 +70,31 @@ export async function headTarget(target: BucketSide, key: string): Promise<Targe
   }
 }
 
-/** The target holds the bytes of this source version: equal ETags, or our marker names it. */
-export function holdsSameContent(source: { etag: string; size: number }, target: TargetState): boolean {
-  return target.size === source.size && (target.etag === source.etag || target.sourceEtag === source.etag);
+/**
+ * The target holds the bytes of this source version: equal sizes, and equal ETags, or our marker
+ * names the source's ETag where the two ETags cannot be equal for the same bytes: the target's is
+ * not an MD5 of its bytes (composite, SSE-KMS, SSE-C), or the source's is not (SSE-KMS, SSE-C).
+ * Where both are MD5s of the bytes a marker proves nothing: an object overwritten with other bytes
+ * keeps the metadata it was given, marker included.
+ */
+export function holdsSameContent(
+  source: { etag: string; size: number; opaqueEtag: boolean },
+  target: TargetState,
+): boolean {
+  if (target.size !== source.size) return false;
+  if (target.etag === source.etag) return true;
+  return target.sourceEtag === source.etag && (!target.etagIsMd5 || source.opaqueEtag);
+}
+
+/**
+ * Only the source's own HEAD can settle whether the marker may stand in: the target's ETag is an
+ * MD5, the marker names the source's ETag, and a listing does not say whether that one is an MD5.
+ */
+export function markerNeedsSourceHead(source: { etag: string; size: number }, target: TargetState): boolean {
+  return (
+    target.size === source.size &&
+    target.etagIsMd5 &&
+    target.sourceEtag === source.etag &&
+    target.etag !== source.etag
+  );
 }

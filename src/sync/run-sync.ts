@@ -1,4 +1,4 @@
-import { describeError, type Engine, holdsSameContent, type Outcome } from "../engine/index.js";
+import { describeError, type Engine, type Outcome } from "../engine/index.js";
 import { type ListedPair, pairListings } from "./pair-listings.js";
 
 export interface SyncRequest {
@@ -36,8 +36,7 @@ export async function judgePair(engine: Engine, pair: ListedPair): Promise<PairV
   if (!pair.target) return "missing";
   if (pair.source.size !== pair.target.size) return "different";
   if (pair.source.etag === pair.target.etag) return "same";
-  const target = await engine.headTarget(pair.target.key);
-  return target && holdsSameContent(pair.source, target) ? "same" : "different";
+  return (await engine.targetHolds(pair.source, pair.target.key)) ? "same" : "different";
 }
 
 /** Runs `work` over an async stream with at most `limit` in flight, without reading ahead further. */
