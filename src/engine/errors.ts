@@ -10,6 +10,11 @@ export class IntegrityError extends Error {
   override name = "IntegrityError";
 }
 
+/** A listing answered a truncated page whose next marker is empty or was seen before: it would never end. */
+export class EndlessListingError extends Error {
+  override name = "EndlessListingError";
+}
+
 /** A failure that sending again cannot fix (bad input, missing object, access denied). */
 export class PermanentError extends Error {
   override name = "PermanentError";
@@ -53,7 +58,7 @@ export function isNetworkError(error: unknown): boolean {
 /** Throttling, 5xx, network faults and integrity mismatches are worth another attempt. */
 export function isRetryable(error: unknown): boolean {
   if (error instanceof SourceChangedError || error instanceof PermanentError) return false;
-  if (error instanceof IntegrityError) return true;
+  if (error instanceof IntegrityError || error instanceof EndlessListingError) return true;
   if (isNetworkError(error)) return true;
   // A success status on an error: the answer came but could not be read (cut off or garbled).
   const status = httpStatusOf(error);

@@ -55,3 +55,19 @@ describe("listObjects", () => {
     expect(refused.calls()).toBe(1);
   });
 });
+
+describe("a listing whose server repeats its continuation token", () => {
+  it("ends with an error naming the listing instead of going round for ever", async () => {
+    const again = () => ({
+      Contents: [{ Key: "p/a", Size: 1, ETag: '"e"' }],
+      IsTruncated: true,
+      NextContinuationToken: "t1",
+    });
+    const { side, calls } = sideAnswering(Array.from({ length: 10 }, () => again));
+    await expect(collect(listObjects(side, "p/", 2))).rejects.toThrow(
+      "ListObjectsV2 of s3://b/p/: the server answered a truncated page with a marker it gave before",
+    );
+    // The first page, then the page after it asked for twice.
+    expect(calls()).toBe(3);
+  });
+});

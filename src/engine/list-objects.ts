@@ -1,6 +1,6 @@
 import { ListObjectsV2Command, type ListObjectsV2CommandOutput } from "@aws-sdk/client-s3";
 import { normalizeEtag } from "./etag.js";
-import { RetriesExhaustedError, withRetries } from "./retry.js";
+import { paginate } from "./paginate.js";
 import type { BucketSide } from "./types.js";
 
 export interface ListedObject {
@@ -17,31 +17,25 @@ export interface ListedPage {
   nextToken?: string;
 }
 
-/**
- * One page of the objects under `prefix`. A page is asked for again, up to `attempts` times in all,
- * when its answer was cut off or garbled: the SDK retries failed requests, not answers it could not
- * read, and one lost page would end a whole sync.
- */
-export async function listPage(
-  side: BucketSide,
-  prefix: string,
-  token: string | undefined,
-  attempts: number,
-): Promise<ListedPage> {
-  const { value: page } = await withRetries(
-    (): Promise<ListObjectsV2CommandOutput> =>
+/** The pages of objects under `prefix`, from `token` on (see paginate: each page is retried). */
+function listPages(side: BucketSide, prefix: string, token: string | undefined, attempts: number) {
+  return paginate<ListObjectsV2CommandOutput>({
+    what: `ListObjectsV2 of s3://${side.bucket}/${prefix}`,
+    attempts,
+    start: token,
+    fetch: (marker) =>
       side.client.send(
         new ListObjectsV2Command({
           Bucket: side.bucket,
           Prefix: prefix || undefined,
-          ContinuationToken: token,
+          ContinuationToken: marker,
         }),
       ),
-    { attempts },
-  ).catch((error: unknown) => {
-    // The cause, not the count, is what the user can act on.
-    throw error instanceof RetriesExhaustedError ? error.lastError : error;
+    next: (page) => ({ truncated: page.IsTruncated === true, marker: page.NextContinuationToken }),
   });
+}
+
+function listedPage(page: ListObjectsV2CommandOutput, prefix: string): ListedPage {
   const objects: ListedObject[] = [];
   for (const object of page.Contents ?? []) {
     if (object.Key === undefined) continue;
@@ -55,16 +49,25 @@ export async function listPage(
   return { objects, nextToken: page.IsTruncated ? page.NextContinuationToken : undefined };
 }
 
+/** One page of the objects under `prefix`, starting at `token` (a backfill's page of an earlier run). */
+export async function listPage(
+  side: BucketSide,
+  prefix: string,
+  token: string | undefined,
+  attempts: number,
+): Promise<ListedPage> {
+  const pages = listPages(side, prefix, token, attempts);
+  const { value } = await pages.next();
+  await pages.return(undefined);
+  return listedPage(value as ListObjectsV2CommandOutput, prefix);
+}
+
 /** Every object under `prefix`, one page in memory at a time, in S3's UTF-8 byte order. */
 export async function* listObjects(
   side: BucketSide,
   prefix: string,
   attempts: number,
 ): AsyncGenerator<ListedObject> {
-  let token: string | undefined;
-  do {
-    const page = await listPage(side, prefix, token, attempts);
-    yield* page.objects;
-    token = page.nextToken;
-  } while (token);
+  for await (const page of listPages(side, prefix, undefined, attempts))
+    yield* listedPage(page, prefix).objects;
 }

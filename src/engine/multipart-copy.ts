@@ -103,7 +103,7 @@ async function completeProven(ctx: MultipartContext, copy: PartCopy, copied: Cop
 async function openCopy(ctx: MultipartContext): Promise<PartCopy> {
   const { source, target, targetKey, state, layout } = ctx;
   const writtenAt = () => sourceWrittenAt(source, state);
-  const search = await findResumableUpload(target, targetKey, writtenAt, fitsLayout(layout));
+  const search = await findResumableUpload(target, targetKey, writtenAt, fitsLayout(layout), ctx.attempts);
   const proof = planProof({
     layout: layout.kind,
     sourceEtagIsMd5: !state.opaqueEtag,
@@ -116,6 +116,7 @@ async function openCopy(ctx: MultipartContext): Promise<PartCopy> {
     search,
     ctx.attributes,
     proof.checksumAlgorithm,
+    ctx.attempts,
   );
   const digest = proof.orderedDigest ? new OrderedDigest() : undefined;
   return { source, state, layout, proof, upload, digest, attempts: ctx.attempts, hooks: ctx.hooks };

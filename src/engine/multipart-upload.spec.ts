@@ -1,5 +1,6 @@
+import { ListMultipartUploadsCommand, type S3Client } from "@aws-sdk/client-s3";
 import { describe, expect, it } from "vitest";
-import { type IncompleteUpload, uploadsLostInCreate } from "./multipart-upload.js";
+import { findResumableUpload, type IncompleteUpload, uploadsLostInCreate } from "./multipart-upload.js";
 
 const OURS_AT = Date.parse("2026-11-26T03:00:10.000Z");
 const ours: IncompleteUpload = { uploadId: "ours", initiated: OURS_AT };
@@ -37,5 +38,44 @@ describe("uploadsLostInCreate", () => {
       { uploadId: "lost", initiated: 0 },
     ];
     expect(ids(uploadsLostInCreate(undated, [], "ours", 500))).toEqual([]);
+  });
+});
+
+describe("findResumableUpload", () => {
+  it("stops on an upload listing whose marker repeats, and on a part listing whose marker repeats", async () => {
+    const uploadsPage = {
+      Uploads: [{ Key: "k", UploadId: "u1", Initiated: new Date(OURS_AT) }],
+      IsTruncated: true,
+      NextKeyMarker: "k",
+      NextUploadIdMarker: "u1",
+    };
+    const partsPage = {
+      Parts: [{ PartNumber: 1, ETag: '"e"', Size: 5 }],
+      IsTruncated: true,
+      NextPartNumberMarker: "1",
+    };
+    const answering = (repeatUploads: boolean) =>
+      ({
+        send: async (command: object) =>
+          command instanceof ListMultipartUploadsCommand
+            ? repeatUploads
+              ? uploadsPage
+              : { ...uploadsPage, IsTruncated: false }
+            : partsPage,
+      }) as unknown as S3Client;
+    const search = (client: S3Client) =>
+      findResumableUpload(
+        { client, bucket: "b" },
+        "k",
+        async () => 0,
+        () => true,
+        2,
+      );
+    await expect(search(answering(true))).rejects.toThrow(
+      "ListMultipartUploads of s3://b/k: the server answered a truncated page with a marker it gave before",
+    );
+    await expect(search(answering(false))).rejects.toThrow(
+      "ListParts of s3://b/k: the server answered a truncated page with a marker it gave before",
+    );
   });
 });

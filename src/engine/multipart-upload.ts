@@ -5,11 +5,14 @@ import {
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
   ListMultipartUploadsCommand,
+  type ListMultipartUploadsCommandOutput,
   ListPartsCommand,
+  type ListPartsCommandOutput,
   UploadPartCommand,
 } from "@aws-sdk/client-s3";
 import { errorName } from "./errors.js";
 import { compositeEtag, normalizeEtag } from "./etag.js";
+import { paginate } from "./paginate.js";
 import type { ResumedChecksum } from "./proof-plan.js";
 import { headTarget, type TargetAttributes } from "./target-attributes.js";
 import type { BucketSide } from "./types.js";
@@ -41,19 +44,33 @@ export interface UploadSearch {
 }
 
 /** Incomplete uploads for exactly this key, newest first. */
-async function incompleteUploads(target: BucketSide, key: string): Promise<IncompleteUpload[]> {
+async function incompleteUploads(
+  target: BucketSide,
+  key: string,
+  attempts: number,
+): Promise<IncompleteUpload[]> {
   const uploads: IncompleteUpload[] = [];
-  let keyMarker: string | undefined;
-  let uploadIdMarker: string | undefined;
-  do {
-    const page = await target.client.send(
-      new ListMultipartUploadsCommand({
-        Bucket: target.bucket,
-        Prefix: key,
-        KeyMarker: keyMarker,
-        UploadIdMarker: uploadIdMarker,
-      }),
-    );
+  // The listing goes on from a key and an upload id together: the pair is the marker.
+  const pages = paginate<ListMultipartUploadsCommandOutput>({
+    what: `ListMultipartUploads of s3://${target.bucket}/${key}`,
+    attempts,
+    fetch: (marker) => {
+      const [keyMarker, uploadIdMarker] = marker ? (JSON.parse(marker) as [string, string | undefined]) : [];
+      return target.client.send(
+        new ListMultipartUploadsCommand({
+          Bucket: target.bucket,
+          Prefix: key,
+          KeyMarker: keyMarker,
+          UploadIdMarker: uploadIdMarker,
+        }),
+      );
+    },
+    next: (page) => ({
+      truncated: page.IsTruncated === true,
+      marker: page.NextKeyMarker ? JSON.stringify([page.NextKeyMarker, page.NextUploadIdMarker]) : undefined,
+    }),
+  });
+  for await (const page of pages) {
     for (const upload of page.Uploads ?? []) {
       if (upload.Key === key && upload.UploadId) {
         uploads.push({
@@ -63,9 +80,7 @@ async function incompleteUploads(target: BucketSide, key: string): Promise<Incom
         });
       }
     }
-    keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
-    uploadIdMarker = page.IsTruncated ? page.NextUploadIdMarker : undefined;
-  } while (keyMarker);
+  }
   return uploads.sort((a, b) => b.initiated - a.initiated);
 }
 
@@ -73,13 +88,24 @@ async function storedParts(
   target: BucketSide,
   key: string,
   uploadId: string,
+  attempts: number,
 ): Promise<Map<number, StoredPart>> {
   const parts = new Map<number, StoredPart>();
-  let marker: string | undefined;
-  do {
-    const page = await target.client.send(
-      new ListPartsCommand({ Bucket: target.bucket, Key: key, UploadId: uploadId, PartNumberMarker: marker }),
-    );
+  const pages = paginate<ListPartsCommandOutput>({
+    what: `ListParts of s3://${target.bucket}/${key}`,
+    attempts,
+    fetch: (marker) =>
+      target.client.send(
+        new ListPartsCommand({
+          Bucket: target.bucket,
+          Key: key,
+          UploadId: uploadId,
+          PartNumberMarker: marker,
+        }),
+      ),
+    next: (page) => ({ truncated: page.IsTruncated === true, marker: page.NextPartNumberMarker }),
+  });
+  for await (const page of pages) {
     for (const part of page.Parts ?? []) {
       if (part.PartNumber === undefined) continue;
       parts.set(part.PartNumber, {
@@ -89,8 +115,7 @@ async function storedParts(
         checksumCrc32: part.ChecksumCRC32,
       });
     }
-    marker = page.IsTruncated ? page.NextPartNumberMarker : undefined;
-  } while (marker);
+  }
   return parts;
 }
 
@@ -104,11 +129,12 @@ async function mostCompleteUpload(
   key: string,
   uploads: readonly IncompleteUpload[],
   fits: (part: StoredPart) => boolean,
+  attempts: number,
 ): Promise<ResumableUpload | undefined> {
   let best: ResumableUpload | undefined;
   let bestBytes = -1;
   for (const upload of uploads) {
-    const parts = await storedParts(target, key, upload.uploadId).catch((error: unknown) => {
+    const parts = await storedParts(target, key, upload.uploadId, attempts).catch((error: unknown) => {
       if (errorName(error) === "NoSuchUpload") return undefined;
       throw error;
     });
@@ -138,12 +164,13 @@ export async function findResumableUpload(
   key: string,
   writtenAt: () => Promise<number>,
   fits: (part: StoredPart) => boolean,
+  attempts: number,
 ): Promise<UploadSearch> {
-  const previous = await incompleteUploads(target, key);
+  const previous = await incompleteUploads(target, key, attempts);
   if (previous.length === 0) return { previous };
   const since = await writtenAt();
   const candidates = previous.filter((upload) => upload.initiated >= since);
-  return { previous, resumable: await mostCompleteUpload(target, key, candidates, fits) };
+  return { previous, resumable: await mostCompleteUpload(target, key, candidates, fits, attempts) };
 }
 
 /**
@@ -215,6 +242,7 @@ export class MultipartUpload {
     search: UploadSearch,
     attributes: TargetAttributes,
     checksum: ChecksumAlgorithm | undefined,
+    attempts: number,
   ): Promise<MultipartUpload> {
     const { previous, resumable } = search;
     if (resumable) {
@@ -236,7 +264,7 @@ export class MultipartUpload {
     const lost =
       (created.$metadata.attempts ?? 1) <= 1
         ? []
-        : uploadsLostInCreate(await incompleteUploads(target, key), previous, uploadId, createMs);
+        : uploadsLostInCreate(await incompleteUploads(target, key, attempts), previous, uploadId, createMs);
     return new MultipartUpload(target, key, uploadId, checksum, new Map(), [...previous, ...lost]);
   }
 
