@@ -9,11 +9,13 @@ import { readSource, type SourceState } from "./source-state.js";
 import type { BucketSide, EngineHooks } from "./types.js";
 
 /**
- * Mirrored: the source was uploaded in parts; each target part is read with ?partNumber=N, so the
- * target gets the same boundaries and the same ETag. Planned: a single-part source laid out in
- * parts of our own size.
+ * Mirrored: the source was uploaded in parts; each target part is read with ?partNumber=N (or as
+ * the byte range of that part, from a source that ignores the parameter), so the target gets the
+ * same boundaries and the same ETag. Planned: a source laid out in parts of our own size.
  */
-export type PartLayout = { kind: "mirrored"; partCount: number } | { kind: "planned"; parts: PartRange[] };
+export type PartLayout =
+  | { kind: "mirrored"; partCount: number; ranges?: PartRange[] }
+  | { kind: "planned"; parts: PartRange[] };
 
 /** A part of the upload with the digest of its bytes (the MD5 making the composite, or CRC32). */
 export type CopiedPart = StoredPart & { fingerprint: string };
@@ -39,8 +41,8 @@ export interface PartResult {
 }
 
 function slice(layout: PartLayout, partNumber: number) {
-  if (layout.kind === "mirrored") return { partNumber };
-  const part = layout.parts[partNumber - 1] as PartRange;
+  if (layout.kind === "mirrored" && !layout.ranges) return { partNumber };
+  const part = (layout.kind === "mirrored" ? layout.ranges : layout.parts)?.[partNumber - 1] as PartRange;
   return { range: [part.start, part.end] as [number, number] };
 }
 

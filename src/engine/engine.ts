@@ -1,13 +1,25 @@
 import { DeleteObjectCommand } from "@aws-sdk/client-s3";
-import { describeError, errorName, httpStatusOf, SourceChangedError } from "./errors.js";
+import {
+  describeError,
+  errorName,
+  httpStatusOf,
+  PartReadsIgnoredError,
+  SourceChangedError,
+} from "./errors.js";
 import { multipartPartCount } from "./etag.js";
 import { type ListedObject, type ListedPage, listObjects, listPage } from "./list-objects.js";
-import { copyInParts } from "./multipart-copy.js";
+import { copyInParts, type MultipartContext } from "./multipart-copy.js";
 import { PartScheduler } from "./part-scheduler.js";
 import { planParts } from "./plan-parts.js";
 import { putWhole } from "./put-whole.js";
 import { RetriesExhaustedError } from "./retry.js";
-import { headSource, openSource, readSourceTagging } from "./source-state.js";
+import {
+  headSource,
+  openSource,
+  readSourceTagging,
+  type SourceState,
+  sourcePartRanges,
+} from "./source-state.js";
 import {
   headTarget,
   holdsSameContent,
@@ -65,15 +77,53 @@ function failure(key: string, error: unknown): Outcome {
   };
 }
 
+/** What an engine shares across its copies, and learns about its source server as it goes. */
+interface EngineRun {
+  config: EngineConfig;
+  scheduler: PartScheduler;
+  /** The source answered a ?partNumber= read with the whole object: read parts as byte ranges. */
+  partReadsIgnored: boolean;
+}
+
+/** What the parts path needs besides the layout. */
+type PartsContext = Omit<MultipartContext, "layout">;
+
+const RANGED_PARTS_NOTE = "the source ignores ?partNumber=: its parts were read as byte ranges";
+const LAID_OUT_NOTE =
+  "the source ignores ?partNumber= and gives no part sizes: it was copied in parts of our own, each checked in transit";
+
+/** The layout of a multipart copy, and a note for the outcome when it is not the usual one. */
+async function layoutFor(run: EngineRun, state: SourceState, partCount: number | undefined) {
+  const planned = { kind: "planned" as const, parts: planParts(state.size, run.config.options.partSize) };
+  if (partCount === undefined) return { layout: planned };
+  if (!run.partReadsIgnored) return { layout: { kind: "mirrored" as const, partCount } };
+  const ranges = await sourcePartRanges(run.config.source, state, partCount);
+  if (!ranges) return { layout: planned, note: LAID_OUT_NOTE };
+  return { layout: { kind: "mirrored" as const, partCount, ranges }, note: RANGED_PARTS_NOTE };
+}
+
+/** The parts path; a source found to ignore ?partNumber= is copied again at once, by ranges. */
+async function copyMultipart(run: EngineRun, ctx: PartsContext, partCount: number | undefined) {
+  const first = await layoutFor(run, ctx.state, partCount);
+  try {
+    return { ...(await copyInParts({ ...ctx, layout: first.layout })), note: first.note };
+  } catch (error) {
+    if (!(error instanceof PartReadsIgnoredError) || run.partReadsIgnored) throw error;
+    run.partReadsIgnored = true;
+    const second = await layoutFor(run, ctx.state, partCount);
+    return { ...(await copyInParts({ ...ctx, layout: second.layout })), note: second.note };
+  }
+}
+
 /** One attempt at a copy, on the source version it finds; throws SourceChangedError to start over. */
 async function replicateOnce(
-  config: EngineConfig,
-  scheduler: PartScheduler,
+  run: EngineRun,
   task: ReplicateTask,
   control: ReplicateControl,
 ): Promise<Outcome> {
-  const { source, target, options } = config;
-  const hooks = config.hooks ?? {};
+  const { source, target, options } = run.config;
+  const { scheduler } = run;
+  const hooks = run.config.hooks ?? {};
   const readAtOnce =
     task.targetKnownStale && task.sourceSize !== undefined && task.sourceSize <= options.partSize;
   const opened = readAtOnce ? await openSource(source, task.sourceKey) : undefined;
@@ -104,19 +154,15 @@ async function replicateOnce(
       const { evidence, attempts } = await putWhole({ ...common, opened, scheduler });
       return { ...copied, bytes: state.size, evidence, attempts };
     }
-    const layout =
-      partCount === undefined
-        ? { kind: "planned" as const, parts: planParts(state.size, options.partSize) }
-        : { kind: "mirrored" as const, partCount };
-    const result = await copyInParts({
-      ...common,
-      layout,
-      scheduler,
-      shouldStartPart: control.shouldStartPart,
-    });
+    const result = await copyMultipart(
+      run,
+      { ...common, scheduler, shouldStartPart: control.shouldStartPart },
+      partCount,
+    );
     if (result.paused)
       return { status: "paused", key: task.sourceKey, size: state.size, bytes: result.bytesSent };
-    return { ...copied, bytes: result.bytesSent, evidence: result.evidence, attempts: result.attempts };
+    const { bytesSent: bytes, evidence, attempts, note } = result;
+    return { ...copied, bytes, evidence, attempts, ...(note ? { evidenceNote: note } : {}) };
   } catch (error) {
     opened?.body.destroy();
     throw error;
@@ -124,13 +170,17 @@ async function replicateOnce(
 }
 
 export function createEngine(config: EngineConfig): Engine {
-  const scheduler = new PartScheduler(config.options.concurrency);
+  const run: EngineRun = {
+    config,
+    scheduler: new PartScheduler(config.options.concurrency),
+    partReadsIgnored: false,
+  };
   const { source, target, options } = config;
   return {
     async replicate(task, control = {}) {
       for (let start = 1; ; start++) {
         try {
-          return await replicateOnce(config, scheduler, task, control);
+          return await replicateOnce(run, task, control);
         } catch (error) {
           if (error instanceof SourceChangedError && start < MAX_FRESH_STARTS) continue;
           return failure(task.sourceKey, error);

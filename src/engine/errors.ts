@@ -15,6 +15,14 @@ export class EndlessListingError extends Error {
   override name = "EndlessListingError";
 }
 
+/**
+ * The source answered a read of one part (?partNumber=N) with the whole object: it ignores the
+ * parameter (moto, some S3-compatible stores). The copy reads byte ranges instead.
+ */
+export class PartReadsIgnoredError extends Error {
+  override name = "PartReadsIgnoredError";
+}
+
 /** A failure that sending again cannot fix (bad input, missing object, access denied). */
 export class PermanentError extends Error {
   override name = "PermanentError";
@@ -58,6 +66,7 @@ export function isNetworkError(error: unknown): boolean {
 /** Throttling, 5xx, network faults and integrity mismatches are worth another attempt. */
 export function isRetryable(error: unknown): boolean {
   if (error instanceof SourceChangedError || error instanceof PermanentError) return false;
+  if (error instanceof PartReadsIgnoredError) return false;
   if (error instanceof IntegrityError || error instanceof EndlessListingError) return true;
   if (isNetworkError(error)) return true;
   // A success status on an error: the answer came but could not be read (cut off or garbled).

@@ -1,7 +1,7 @@
 import { DeleteObjectCommand } from "@aws-sdk/client-s3";
 import { type CopiedPart, copyPart, type PartCopy, type PartLayout } from "./copy-part.js";
-import { IntegrityError, SourceChangedError } from "./errors.js";
-import { compositeEtag } from "./etag.js";
+import { IntegrityError, PartReadsIgnoredError, SourceChangedError } from "./errors.js";
+import { compositeEtag, multipartPartCount } from "./etag.js";
 import {
   findResumableUpload,
   MultipartUpload,
@@ -66,7 +66,8 @@ function partNumbers(layout: PartLayout): number[] {
 function fitsLayout(layout: PartLayout) {
   return (part: StoredPart) =>
     layout.kind === "mirrored"
-      ? part.partNumber <= layout.partCount
+      ? part.partNumber <= layout.partCount &&
+        (!layout.ranges || layout.ranges[part.partNumber - 1]?.size === part.size)
       : layout.parts[part.partNumber - 1]?.size === part.size;
 }
 
@@ -106,7 +107,9 @@ async function openCopy(ctx: MultipartContext): Promise<PartCopy> {
   const search = await findResumableUpload(target, targetKey, writtenAt, fitsLayout(layout), ctx.attempts);
   const proof = planProof({
     layout: layout.kind,
-    sourceEtagIsMd5: !state.opaqueEtag,
+    // A multipart source laid out anew has an ETag no layout of ours adds up to.
+    sourceEtagIsMd5:
+      !state.opaqueEtag && (layout.kind === "mirrored" || multipartPartCount(state.etag) === undefined),
     targetEtagsAreMd5: ctx.targetEtagsAreMd5,
     resumed: resumedChecksum(search),
   });
@@ -195,7 +198,8 @@ export async function copyInParts(ctx: MultipartContext): Promise<MultipartResul
     return { paused: false, evidence, bytesSent, partsSent, partsReused, attempts };
   } catch (error) {
     copy.digest?.abandon();
-    await copy.upload.abort();
+    // The copy goes on at once with ranged reads, resuming this upload.
+    if (!(error instanceof PartReadsIgnoredError)) await copy.upload.abort();
     throw error;
   }
 }

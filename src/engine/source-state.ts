@@ -6,8 +6,10 @@ import {
   HeadObjectCommand,
   type HeadObjectCommandOutput,
 } from "@aws-sdk/client-s3";
-import { errorName, httpStatusOf, SourceChangedError } from "./errors.js";
+import pLimit from "p-limit";
+import { errorName, httpStatusOf, PartReadsIgnoredError, SourceChangedError } from "./errors.js";
 import { normalizeEtag } from "./etag.js";
+import type { PartRange } from "./plan-parts.js";
 import type { BucketSide } from "./types.js";
 
 /** The content headers S3 stores with an object, carried to the target as they are. */
@@ -161,7 +163,14 @@ export async function readSource(
     }
     throw error;
   }
-  return { body: output.Body as Readable, contentLength: output.ContentLength ?? 0 };
+  const body = output.Body as Readable;
+  if (typeof slice === "object" && "partNumber" in slice && !output.ContentRange) {
+    body.destroy();
+    throw new PartReadsIgnoredError(
+      `s3://${source.bucket}/${state.key}: the source answered a read of part ${slice.partNumber} with the whole object (it ignores ?partNumber=)`,
+    );
+  }
+  return { body, contentLength: output.ContentLength ?? 0 };
 }
 
 /** The source's tags as an x-amz-tagging value, or undefined when it has none. */
@@ -177,15 +186,18 @@ export async function readSourceTagging(source: BucketSide, state: SourceState):
 }
 
 /**
- * When the source version in `state` was written, by the source's clock (Last-Modified, whole
- * seconds), read with a HEAD pinned to that version.
+ * HEAD of the version in `state` (of one of its parts, with `partNumber`); a vanished version is a
+ * change. A part's HEAD is pinned by version id only: some servers (moto) answer it with the part's
+ * own ETag, which an If-Match on the object's never matches. The ranged reads that follow are
+ * pinned, and the parts' MD5s must add up to the object's ETag, so a part size read off a newer
+ * object cannot slip through.
  */
-export async function sourceWrittenAt(source: BucketSide, state: SourceState): Promise<number> {
+async function headPinned(source: BucketSide, state: SourceState, partNumber?: number) {
+  const pin = partNumber === undefined ? pinTo(state) : { VersionId: state.versionId };
   try {
-    const head = await source.client.send(
-      new HeadObjectCommand({ Bucket: source.bucket, Key: state.key, ...pinTo(state) }),
+    return await source.client.send(
+      new HeadObjectCommand({ Bucket: source.bucket, Key: state.key, PartNumber: partNumber, ...pin }),
     );
-    return head.LastModified?.getTime() ?? Number.POSITIVE_INFINITY;
   } catch (error) {
     const status = httpStatusOf(error);
     if (status === 412 || status === 404) {
@@ -193,4 +205,44 @@ export async function sourceWrittenAt(source: BucketSide, state: SourceState): P
     }
     throw error;
   }
+}
+
+/**
+ * When the source version in `state` was written, by the source's clock (Last-Modified, whole
+ * seconds), read with a HEAD pinned to that version.
+ */
+export async function sourceWrittenAt(source: BucketSide, state: SourceState): Promise<number> {
+  const head = await headPinned(source, state);
+  return head.LastModified?.getTime() ?? Number.POSITIVE_INFINITY;
+}
+
+/** HEADs of parts in flight at once while a multipart source's part sizes are read. */
+const PART_HEADS_IN_FLIGHT = 16;
+
+/**
+ * The byte ranges of a multipart source's parts, from a HEAD ?partNumber=N of each (servers that
+ * ignore the parameter on GET may still honour it on HEAD: moto does). Undefined when the sizes do
+ * not add up to the object (the server ignores it on HEAD too).
+ */
+export async function sourcePartRanges(
+  source: BucketSide,
+  state: SourceState,
+  partCount: number,
+): Promise<PartRange[] | undefined> {
+  const limit = pLimit(PART_HEADS_IN_FLIGHT);
+  const sizes = await Promise.all(
+    Array.from({ length: partCount }, (_, i) =>
+      limit(async () => {
+        const head = await headPinned(source, state, i + 1);
+        return head.PartsCount === partCount ? (head.ContentLength ?? 0) : 0;
+      }),
+    ),
+  );
+  if (sizes.some((size) => size <= 0) || sizes.reduce((a, b) => a + b, 0) !== state.size) return undefined;
+  let start = 0;
+  return sizes.map((size, i) => {
+    const range = { partNumber: i + 1, start, end: start + size - 1, size };
+    start += size;
+    return range;
+  });
 }

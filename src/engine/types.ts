@@ -66,7 +66,16 @@ export interface ReplicateTask {
 export type Evidence = "etag" | "md5" | "checksum";
 
 export type Outcome =
-  | { status: "copied"; key: string; size: number; bytes: number; evidence: Evidence; attempts: number }
+  | {
+      status: "copied";
+      key: string;
+      size: number;
+      bytes: number;
+      evidence: Evidence;
+      /** How the copy departed from its usual path, where it did (a source that ignores ?partNumber=). */
+      evidenceNote?: string;
+      attempts: number;
+    }
   | { status: "skipped"; key: string; size: number; reason: "same-content" | "source-missing" }
   | { status: "deleted"; key: string }
   /** Stopped starting parts when asked to (a deadline); the stored parts wait for the next run. */

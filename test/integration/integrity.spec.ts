@@ -1,8 +1,28 @@
 // Copies reported in sync must be in sync: the promises a hostile overwrite, a server that ignores
 // ?partNumber=, and a server whose listings never end try to break (issue 11).
-import { describe, expect, it } from "vitest";
-import { type CliResult, runCli, type TransferJson, usePartitionPair } from "../support/cli.js";
-import { bytesOf, createBucket, getBytes, head, md5Hex, putObject } from "../support/s3-fixtures.js";
+import { S3Client } from "@aws-sdk/client-s3";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  type CliProfiles,
+  type CliResult,
+  runCli,
+  type TransferJson,
+  usePartitionPair,
+  writeProfiles,
+} from "../support/cli.js";
+import type { S3Server } from "../support/minio.js";
+import { type MotoServer, startMoto } from "../support/moto.js";
+import {
+  bytesOf,
+  createBucket,
+  engineBetween,
+  getBytes,
+  head,
+  MiB,
+  md5Hex,
+  putMultipart,
+  putObject,
+} from "../support/s3-fixtures.js";
 
 const fx = usePartitionPair();
 
@@ -51,5 +71,78 @@ describe("a target overwritten behind the tool's back", () => {
     const copy = await json<TransferJson>(["copy", `${src}/report.pdf`, `${dst}/report.pdf`]);
     expect(copy.summary).toMatchObject({ copied: 1, failed: 0 });
     expect(md5Hex(await getBytes(fx.targetClient, targetBucket, "docs/report.pdf"))).toBe(md5Hex(original));
+  });
+});
+
+describe("a source that ignores ?partNumber= (moto 5.2)", () => {
+  let moto: MotoServer;
+  let motoClient: S3Client;
+  let profiles: CliProfiles;
+
+  beforeAll(async () => {
+    moto = await startMoto();
+    const credentials = { accessKeyId: "moto-testing", secretAccessKey: "moto-testing" };
+    motoClient = new S3Client({
+      endpoint: moto.endpoint,
+      region: moto.region,
+      forcePathStyle: true,
+      credentials,
+    });
+    const asServer: S3Server = {
+      endpoint: moto.endpoint,
+      region: moto.region,
+      dataDir: "",
+      stop: moto.stop,
+      ...credentials,
+    };
+    profiles = await writeProfiles(asServer, fx.target);
+  });
+
+  afterAll(async () => {
+    await profiles?.cleanup();
+    motoClient?.destroy();
+    await moto?.stop();
+  });
+
+  it("is copied by byte ranges with the same part boundaries, proven by the target's ETag", async () => {
+    const sourceBucket = await createBucket(motoClient, "moto-src");
+    const targetBucket = await createBucket(fx.targetClient, "moto-dst");
+    const body = bytesOf(11 * MiB + 123);
+    const etag = await putMultipart(motoClient, sourceBucket, "video/clip.mp4", body, 5 * MiB);
+    expect(etag).toMatch(/-3$/);
+
+    const result = await runCli(
+      [
+        "copy",
+        `s3://${sourceBucket}/video/clip.mp4`,
+        `s3://${targetBucket}/video/clip.mp4`,
+        "--json",
+        ...profiles.args,
+      ],
+      profiles.env,
+    );
+    expect(result.stderr).toBe("");
+    expect(JSON.parse(result.stdout)).toMatchObject({ copied: 1, failed: 0, bytes: body.length });
+    expect((await head(fx.targetClient, targetBucket, "video/clip.mp4")).ETag).toBe(`"${etag}"`);
+    expect(md5Hex(await getBytes(fx.targetClient, targetBucket, "video/clip.mp4"))).toBe(md5Hex(body));
+
+    // The outcome says how it was read; the next copy of this engine reads by ranges from the start.
+    const engine = engineBetween(
+      { client: motoClient, bucket: sourceBucket },
+      { client: fx.targetClient, bucket: targetBucket },
+    );
+    await putMultipart(motoClient, sourceBucket, "video/second.mp4", bytesOf(10 * MiB + 1), 5 * MiB);
+    for (const key of ["video/clip.mp4", "video/second.mp4"]) {
+      const outcome = await engine.replicate({
+        sourceKey: key,
+        targetKey: `again/${key}`,
+        targetKnownStale: true,
+      });
+      expect(outcome).toMatchObject({
+        status: "copied",
+        evidence: "etag",
+        evidenceNote: "the source ignores ?partNumber=: its parts were read as byte ranges",
+      });
+    }
   });
 });
