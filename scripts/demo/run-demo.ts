@@ -417,6 +417,7 @@ async function main(): Promise<number> {
       client: createS3Client(
         { region: source.region, endpoint: source.endpoint, credentials: src.config.credentials },
         { maxSockets: 8, maxAttempts: 3 },
+        "source",
       ),
       bucket: SOURCE_BUCKET,
     },
@@ -424,6 +425,7 @@ async function main(): Promise<number> {
       client: createS3Client(
         { region: target.region, endpoint: target.endpoint, credentials: dst.config.credentials },
         { maxSockets: 8, maxAttempts: 3 },
+        "target",
       ),
       bucket: TARGET_BUCKET,
     },

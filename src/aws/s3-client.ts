@@ -62,9 +62,31 @@ export async function resolveSide(side: SideSettings, defaultRegion: string): Pr
  */
 const QUIET_LOGGER = { debug() {}, warn() {} } as unknown as Logger;
 
-export function createS3Client(side: ResolvedSide, tuning: ClientTuning): S3Client {
+/**
+ * Marks every error a client throws with the role of the server it talked to ("source",
+ * "target"), so an answer without an S3 error code can still say who gave it ("target answered
+ * HTTP 503"): a HEAD's error answer has no body to carry a code.
+ */
+export function labelErrors(client: { middlewareStack: S3Client["middlewareStack"] }, role: string): void {
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      try {
+        return await next(args);
+      } catch (error) {
+        if (typeof error === "object" && error !== null && !("$role" in error)) {
+          Object.defineProperty(error, "$role", { value: role });
+        }
+        throw error;
+      }
+    },
+    { step: "initialize", name: "s3xsyncLabelErrors" },
+  );
+}
+
+/** An S3 client for one side; `role` ("source", "target") names it in errors. */
+export function createS3Client(side: ResolvedSide, tuning: ClientTuning, role: string): S3Client {
   const agentOptions = { keepAlive: true, maxSockets: tuning.maxSockets, keepAliveMsecs: 1000 };
-  return new S3Client({
+  const client = new S3Client({
     region: side.region,
     ...(side.endpoint ? { endpoint: side.endpoint, forcePathStyle: true } : {}),
     ...(side.credentials ? { credentials: side.credentials } : {}),
@@ -85,4 +107,6 @@ export function createS3Client(side: ResolvedSide, tuning: ClientTuning): S3Clie
       requestTimeout: 120_000,
     }),
   });
+  labelErrors(client, role);
+  return client;
 }

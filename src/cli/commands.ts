@@ -33,10 +33,14 @@ async function openSide(
   const resolved = await resolveSide(settings, DEFAULT_REGION).catch((error: Error) => {
     throw new UsageError(`${what}: ${error.message}`);
   });
-  const client = createS3Client(resolved, {
-    maxSockets: config.engine.concurrency * WHOLE_OBJECTS_PER_PART_SLOT + 4,
-    maxAttempts: config.engine.attempts,
-  });
+  const client = createS3Client(
+    resolved,
+    {
+      maxSockets: config.engine.concurrency * WHOLE_OBJECTS_PER_PART_SLOT + 4,
+      maxAttempts: config.engine.attempts,
+    },
+    what,
+  );
   const where = resolved.endpoint ?? `${resolved.region} (${partitionOf(resolved.region)})`;
   try {
     await client.send(new HeadBucketCommand({ Bucket: location.bucket }));
@@ -187,6 +191,7 @@ export async function verifyCommand(
     asFolderPrefix(target.key),
     config.engine.concurrency,
   );
+  const { errors, ...compared } = summary;
   const text = [
     ...summary.missing.map((key) => `missing: ${key}`),
     ...summary.different.map((key) => `different: ${key}`),
@@ -194,7 +199,16 @@ export async function verifyCommand(
     summary.inSync
       ? `in sync: ${summary.same} objects`
       : `not in sync: ${summary.same} same, ${summary.missing.length} missing, ` +
-        `${summary.different.length} different, ${summary.extra.length} extra`,
+        `${summary.different.length} different, ${summary.extra.length} extra` +
+        (errors.length > 0 ? `, ${errors.length} not compared` : ""),
   ];
-  return { exitCode: summary.inSync ? 0 : 1, json: summary, text };
+  return {
+    exitCode: summary.inSync ? 0 : 1,
+    // The README's --json form; "errors" only when a key could not be compared.
+    json: errors.length > 0 ? summary : compared,
+    text,
+    errors: errors.map(
+      (e) => `could not compare: ${e.key}: ${e.error} (verify ${url(source)} -> ${url(target)})`,
+    ),
+  };
 }

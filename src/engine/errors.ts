@@ -33,6 +33,8 @@ interface SdkErrorShape {
   message?: string;
   code?: string;
   $metadata?: { httpStatusCode?: number };
+  /** Who answered: set by the client that threw (see labelErrors in src/aws/s3-client.ts). */
+  $role?: string;
 }
 
 export function httpStatusOf(error: unknown): number | undefined {
@@ -101,6 +103,10 @@ export function describeError(error: unknown): string {
   if (friendly) return friendly;
   if (status === 403) return "access denied (check the credentials and the bucket policy)";
   if (status === 404) return "not found";
+  // The SDK names an error answer without a code (a HEAD's has no body) "Unknown"/"UnknownError".
+  if (status !== undefined && (name === "Unknown" || name === "UnknownError")) {
+    return `${(error as SdkErrorShape).$role ?? "the server"} answered HTTP ${status}`;
+  }
   const code = (error as SdkErrorShape | undefined)?.code;
   if (code === "ECONNREFUSED") return "endpoint unreachable (connection refused)";
   if (code === "ENOTFOUND" || code === "EAI_AGAIN") return "endpoint host name does not resolve";

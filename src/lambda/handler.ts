@@ -54,13 +54,18 @@ async function currentEngine(rt: Runtime): Promise<Engine> {
   const tuning = { maxSockets: config.engine.concurrency * 2 + 4, maxAttempts: config.retryAttempts };
   const engine = createEngine({
     source: {
-      client: createS3Client({ region: config.sourceRegion, endpoint: config.sourceEndpoint }, tuning),
+      client: createS3Client(
+        { region: config.sourceRegion, endpoint: config.sourceEndpoint },
+        tuning,
+        "source",
+      ),
       bucket: config.sourceBucket,
     },
     target: {
       client: createS3Client(
         { region: config.targetRegion, endpoint: config.targetEndpoint, credentials },
         tuning,
+        "target",
       ),
       bucket: config.targetBucket,
     },

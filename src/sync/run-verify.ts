@@ -1,4 +1,4 @@
-import type { Engine } from "../engine/index.js";
+import { describeError, type Engine } from "../engine/index.js";
 import { pairListings } from "./pair-listings.js";
 import { forEachBounded, judgePair } from "./run-sync.js";
 
@@ -8,6 +8,8 @@ export interface VerifySummary {
   missing: string[];
   different: string[];
   extra: string[];
+  /** Keys that could not be compared (after the client's retries), with why. */
+  errors: { key: string; error: string }[];
 }
 
 /** Compares both sides under their prefixes without writing anything. Keys are source keys, extra ones target keys. */
@@ -17,15 +19,21 @@ export async function runVerify(
   targetPrefix: string,
   concurrency: number,
 ): Promise<VerifySummary> {
-  const summary: VerifySummary = { inSync: true, same: 0, missing: [], different: [], extra: [] };
+  const summary: VerifySummary = { inSync: true, same: 0, missing: [], different: [], extra: [], errors: [] };
   const pairs = pairListings(engine.list("source", sourcePrefix), engine.list("target", targetPrefix));
   await forEachBounded(pairs, concurrency, async (pair) => {
-    const verdict = await judgePair(engine, pair);
+    const key = pair.source?.key ?? pair.target?.key ?? pair.relativeKey;
+    // One key that cannot be read must not hide the answer for all the others.
+    const verdict = await judgePair(engine, pair).catch((error: unknown) => {
+      summary.errors.push({ key, error: describeError(error) });
+      return undefined;
+    });
     if (verdict === "same") summary.same++;
-    else if (verdict === "extra") summary.extra.push(pair.target?.key ?? pair.relativeKey);
-    else summary[verdict].push(pair.source?.key ?? pair.relativeKey);
+    else if (verdict !== undefined) summary[verdict].push(key);
   });
   for (const list of [summary.missing, summary.different, summary.extra]) list.sort();
-  summary.inSync = summary.missing.length + summary.different.length + summary.extra.length === 0;
+  summary.errors.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  summary.inSync =
+    summary.missing.length + summary.different.length + summary.extra.length + summary.errors.length === 0;
   return summary;
 }

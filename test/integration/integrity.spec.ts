@@ -10,6 +10,7 @@ import {
   usePartitionPair,
   writeProfiles,
 } from "../support/cli.js";
+import { type FaultProxy, startFaultProxy } from "../support/fault-proxy.js";
 import type { S3Server } from "../support/minio.js";
 import { type MotoServer, startMoto } from "../support/moto.js";
 import {
@@ -144,5 +145,48 @@ describe("a source that ignores ?partNumber= (moto 5.2)", () => {
         evidenceNote: "the source ignores ?partNumber=: its parts were read as byte ranges",
       });
     }
+  });
+});
+
+describe("verify, when one key cannot be read", () => {
+  let proxy: FaultProxy | undefined;
+  afterAll(async () => proxy?.close());
+
+  it("lists that key under errors with the side and the status, compares the rest, and exits 1", async () => {
+    const sourceBucket = await createBucket(fx.sourceClient, "unreadable-src");
+    const targetBucket = await createBucket(fx.targetClient, "unreadable-dst");
+    // 6 MiB in parts of 5: the target's ETag is composite, so verify HEADs it to read the marker.
+    await putObject(fx.sourceClient, sourceBucket, "a/big.bin", bytesOf(6 * MiB));
+    await putObject(fx.sourceClient, sourceBucket, "a/small.txt", bytesOf(10));
+    await json(["sync", `s3://${sourceBucket}/a`, `s3://${targetBucket}/a`]);
+
+    proxy = await startFaultProxy({
+      upstream: fx.target.endpoint,
+      rates: { slowDown: 1 },
+      eligible: ({ operation, url }) => operation === "HeadObject" && url.includes("big.bin"),
+    });
+    const args = [
+      "verify",
+      `s3://${sourceBucket}/a`,
+      `s3://${targetBucket}/a`,
+      "--target-endpoint",
+      proxy.endpoint,
+    ];
+    const result = await cli([...args, "--json", "--retries", "1"]);
+    expect(result.code).toBe(1);
+    expect(JSON.parse(result.stdout)).toEqual({
+      inSync: false,
+      same: 1,
+      missing: [],
+      different: [],
+      extra: [],
+      errors: [{ key: "a/big.bin", error: "target answered HTTP 503" }],
+    });
+    expect(result.stderr).toContain("s3xsync: could not compare: a/big.bin: target answered HTTP 503");
+    expect(result.stderr).not.toMatch(/Unknown/);
+
+    const text = await cli([...args, "--retries", "1"]);
+    expect(text.code).toBe(1);
+    expect(text.stdout).toContain("not in sync: 1 same, 0 missing, 0 different, 0 extra, 1 not compared");
   });
 });
