@@ -62,6 +62,8 @@ export class PartScheduler {
           return;
         }
         await stagger?.turnOf(partNumber);
+        // A part that failed while this one waited for its turn: start nothing more.
+        if (failed) return;
         await work(partNumber, (bytes) => stagger?.read(partNumber, bytes));
         await options.holdUntil?.(partNumber);
       } catch (error) {
