@@ -20,8 +20,10 @@ import { UsageError } from "./usage-error.js";
  * - partSize 8 MiB: what AWS CLI uses; only single-part sources larger than this are cut into
  *   parts of our own (multipart sources keep their own layout).
  * - retries 4: five attempts per part, with backoff up to 20 s between them.
+ * - stallTimeout 30 s: across the border a healthy connection may pause for seconds (150-300 ms
+ *   round trips, loss and retransmission); half a minute without a byte is a dead connection.
  */
-export const DEFAULTS = { concurrency: 8, partSize: 8 * 1024 * 1024, retries: 4 } as const;
+export const DEFAULTS = { concurrency: 8, partSize: 8 * 1024 * 1024, retries: 4, stallTimeout: 30 } as const;
 
 /** The options every command takes, as commander hands them over (strings, unvalidated). */
 export interface RawOptions {
@@ -35,6 +37,7 @@ export interface RawOptions {
   concurrency?: string;
   partSize?: string;
   retries?: string;
+  stallTimeout?: string;
   storageClass?: string;
   sse?: string;
   sseKmsKeyId?: string;
@@ -123,6 +126,7 @@ export function parseCliConfig(raw: RawOptions): CliConfig {
       concurrency: integer(raw.concurrency, "--concurrency", 1, 256, DEFAULTS.concurrency),
       partSize,
       attempts: integer(raw.retries, "--retries", 0, 20, DEFAULTS.retries) + 1,
+      stallTimeoutMs: integer(raw.stallTimeout, "--stall-timeout", 1, 3600, DEFAULTS.stallTimeout) * 1000,
       storageClass: storageClass as StorageClass | undefined,
       encryption: encryption(raw),
     },

@@ -38,6 +38,7 @@ async function openSide(
     {
       maxSockets: config.engine.concurrency * WHOLE_OBJECTS_PER_PART_SLOT + 4,
       maxAttempts: config.engine.attempts,
+      stallTimeoutMs: config.engine.stallTimeoutMs,
     },
     what,
   );

@@ -27,6 +27,10 @@ function addCommonOptions(command: Command): Command {
       `part size for single-part sources, e.g. 8MiB, 64MB (default ${formatBytes(DEFAULTS.partSize)})`,
     )
     .option("--retries <n>", `retries per part after the first attempt (default ${DEFAULTS.retries})`)
+    .option(
+      "--stall-timeout <seconds>",
+      `abort and retry a request with no bytes moving for this long (default ${DEFAULTS.stallTimeout})`,
+    )
     .option("--storage-class <class>", "storage class of the target objects (default: the bucket's default)")
     .addOption(
       new Option("--sse <mode>", "server-side encryption of the target objects").choices([

@@ -30,6 +30,8 @@ export interface PartCopy {
   /** The whole object's MD5, taken in part order, when the proof plan asks for it. */
   digest?: OrderedDigest;
   attempts: number;
+  /** The stall timeout of a transfer starting now (see PipeOptions). */
+  stallTimeoutMs: () => number;
   hooks: EngineHooks;
 }
 
@@ -92,7 +94,11 @@ async function rereadStoredPart(
     async (body) => {
       for await (const _ of body);
     },
-    { sink: sinkFor(copy, stored.partNumber, read), digest: copy.proof.partDigest },
+    {
+      sink: sinkFor(copy, stored.partNumber, read),
+      digest: copy.proof.partDigest,
+      stallTimeoutMs: copy.stallTimeoutMs,
+    },
   );
   return reread.digest === expected ? { ...stored, fingerprint: reread.digest } : undefined;
 }
@@ -111,6 +117,7 @@ async function sendPart(
       onBytes: (count) => copy.hooks.onProgress?.({ key: copy.state.key, bytes: count }),
       sink: sinkFor(copy, partNumber, read),
       digest: proof.partDigest,
+      stallTimeoutMs: copy.stallTimeoutMs,
     },
   );
   const { etag, checksumCrc32 } = piped.result;

@@ -146,6 +146,8 @@ async function replicateOnce(
       state,
       attributes: targetAttributes(state, tagging, options),
       attempts: options.attempts,
+      stallTimeoutMs: () =>
+        Math.min(options.stallTimeoutMs, control.stallBudgetMs?.() ?? Number.POSITIVE_INFINITY),
       targetEtagsAreMd5: options.encryption.kind !== "sse-kms",
       hooks,
     };

@@ -26,6 +26,8 @@ export interface MultipartContext {
   layout: PartLayout;
   scheduler: PartScheduler;
   attempts: number;
+  /** The stall timeout of a transfer starting now (see PipeOptions). */
+  stallTimeoutMs: () => number;
   /** Target ETags are MD5s of the bytes (false under SSE-KMS). */
   targetEtagsAreMd5: boolean;
   hooks: EngineHooks;
@@ -122,7 +124,17 @@ async function openCopy(ctx: MultipartContext): Promise<PartCopy> {
     ctx.attempts,
   );
   const digest = proof.orderedDigest ? new OrderedDigest() : undefined;
-  return { source, state, layout, proof, upload, digest, attempts: ctx.attempts, hooks: ctx.hooks };
+  return {
+    source,
+    state,
+    layout,
+    proof,
+    upload,
+    digest,
+    attempts: ctx.attempts,
+    stallTimeoutMs: ctx.stallTimeoutMs,
+    hooks: ctx.hooks,
+  };
 }
 
 interface CopiedParts {

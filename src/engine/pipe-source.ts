@@ -1,7 +1,7 @@
 import { PassThrough, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { DigestingStream, type ReadDigest } from "./digesting-stream.js";
-import { IntegrityError } from "./errors.js";
+import { IntegrityError, labelError, StallError } from "./errors.js";
 import type { PartSink } from "./ordered-digest.js";
 import type { SourceBody } from "./source-state.js";
 
@@ -10,6 +10,38 @@ export interface Piped<T> {
   /** The digest of the bytes read, of the kind asked for (MD5 by default). */
   digest: string;
   bytes: number;
+}
+
+export interface PipeOptions {
+  onBytes?: (count: number) => void;
+  sink?: PartSink;
+  digest?: ReadDigest;
+  /**
+   * How long the transfer may go without a byte moving before it is aborted as stalled (asked once,
+   * when it starts: in Lambda it shrinks with the time left).
+   */
+  stallTimeoutMs: () => number;
+}
+
+/**
+ * Aborts a transfer when no byte has moved for `ms`: a connection that stops delivering without
+ * closing would otherwise hold its part for as long as the process lives. Which side stalled is
+ * told by the upload's buffer: full, the target stopped taking bytes; otherwise the source stopped
+ * sending them (or never answered).
+ */
+function watchStalls(ms: number, abort: (error: StallError) => void, targetFull: () => boolean) {
+  const seconds = Math.round(ms / 100) / 10;
+  const timer = setTimeout(() => {
+    abort(
+      new StallError(
+        targetFull()
+          ? `target stalled: it accepted no bytes for ${seconds} s`
+          : `source stalled: it sent no bytes for ${seconds} s`,
+      ),
+    );
+  }, ms);
+  timer.unref();
+  return { moved: () => timer.refresh(), stop: () => clearTimeout(timer) };
 }
 
 /**
@@ -22,14 +54,25 @@ export interface Piped<T> {
 export async function pipeSource<T>(
   open: (signal: AbortSignal) => Promise<SourceBody>,
   send: (body: Readable, contentLength: number, signal: AbortSignal) => Promise<T>,
-  options: { onBytes?: (count: number) => void; sink?: PartSink; digest?: ReadDigest } = {},
+  options: PipeOptions,
 ): Promise<Piped<T>> {
   const { sink } = options;
   const controller = new AbortController();
+  // The SDK wraps a streamed body for its checksum and re-emits the body's errors where nobody
+  // listens: a source fault then crashed the process. The upload gets a stream of its own.
+  const uploadBody = new PassThrough();
+  const stalls = watchStalls(
+    options.stallTimeoutMs(),
+    (error) => controller.abort(error),
+    () => uploadBody.writableNeedDrain,
+  );
   try {
     const source = await open(controller.signal);
     const digesting = new DigestingStream(
-      options.onBytes,
+      (count) => {
+        stalls.moved();
+        options.onBytes?.(count);
+      },
       sink && ((chunk) => sink.write(chunk)),
       options.digest ?? "md5",
     );
@@ -43,10 +86,8 @@ export async function pipeSource<T>(
       sink?.complete(digest);
       return digest;
     });
-    reading.catch((error: unknown) => controller.abort(error));
-    // The SDK wraps a streamed body for its checksum and re-emits the body's errors where nobody
-    // listens: a source fault then crashed the process. The upload gets a stream of its own.
-    const uploadBody = new PassThrough();
+    // A body's errors come after the request has returned, past the client's label.
+    reading.catch((error: unknown) => controller.abort(labelError(error, "source")));
     digesting.pipe(uploadBody);
     try {
       const [result, digest] = await Promise.all([
@@ -63,6 +104,9 @@ export async function pipeSource<T>(
     }
   } catch (error) {
     sink?.discard();
-    throw error;
+    uploadBody.destroy();
+    throw controller.signal.reason ?? error;
+  } finally {
+    stalls.stop();
   }
 }

@@ -17,6 +17,8 @@ export interface PutWholeContext {
   /** Bounds the whole-object copies in flight. */
   scheduler: PartScheduler;
   attempts: number;
+  /** The stall timeout of a transfer starting now (see PipeOptions). */
+  stallTimeoutMs: () => number;
   targetEtagsAreMd5: boolean;
   hooks: EngineHooks;
   /** The source already opened for this version (see openSource): the first attempt sends it. */
@@ -58,7 +60,10 @@ export async function putWhole(ctx: PutWholeContext): Promise<{ evidence: Eviden
               { abortSignal: signal },
             );
           },
-          { onBytes: (count) => ctx.hooks.onProgress?.({ key: state.key, bytes: count }) },
+          {
+            onBytes: (count) => ctx.hooks.onProgress?.({ key: state.key, bytes: count }),
+            stallTimeoutMs: ctx.stallTimeoutMs,
+          },
         ),
       ),
     { attempts: ctx.attempts },

@@ -39,6 +39,11 @@ export interface EngineOptions {
   partSize: number;
   /** Attempts per part (and per small object), including the first. */
   attempts: number;
+  /**
+   * A transfer with no byte moving for this long is aborted and sent again on a fresh connection,
+   * as one attempt (the S3 clients' socket timeout is the same bound for every other request).
+   */
+  stallTimeoutMs: number;
   storageClass?: StorageClass;
   encryption: TargetEncryption;
 }
@@ -94,6 +99,11 @@ export type Outcome =
 export interface ReplicateControl {
   /** Asked before each part starts; false stops starting parts and pauses the copy. */
   shouldStartPart?: () => boolean;
+  /**
+   * The most a transfer starting now may wait for a byte, when less than the stall timeout (in
+   * Lambda: the time left before the continuation margin).
+   */
+  stallBudgetMs?: () => number;
 }
 
 export interface ProgressEvent {

@@ -74,6 +74,8 @@ function encryption(env: Env): TargetEncryption {
 }
 
 const PART_SIZE = 8 * 1024 * 1024;
+/** As the CLI's default; each transfer's is capped by the time left before the continuation margin. */
+const STALL_TIMEOUT_MS = 30_000;
 
 /** Reads and checks the function's environment once per cold start. */
 export function loadHandlerConfig(env: Env = process.env): HandlerConfig {
@@ -119,6 +121,7 @@ export function loadHandlerConfig(env: Env = process.env): HandlerConfig {
       concurrency,
       partSize: PART_SIZE,
       attempts: retryAttempts,
+      stallTimeoutMs: STALL_TIMEOUT_MS,
       storageClass,
       encryption: encryption(env),
     },

@@ -51,7 +51,11 @@ async function currentEngine(rt: Runtime): Promise<Engine> {
   const credentials = await rt.secret.current();
   if (rt.engine?.credentials === credentials) return rt.engine.engine;
   const { config } = rt;
-  const tuning = { maxSockets: config.engine.concurrency * 2 + 4, maxAttempts: config.retryAttempts };
+  const tuning = {
+    maxSockets: config.engine.concurrency * 2 + 4,
+    maxAttempts: config.retryAttempts,
+    stallTimeoutMs: config.engine.stallTimeoutMs,
+  };
   const engine = createEngine({
     source: {
       client: createS3Client(

@@ -111,7 +111,7 @@ export async function runWatch(
     sqs,
     sns: new SNSClient({}),
     // On shutdown a copy in flight starts no new part; it pauses and queues its continuation.
-    deadline: { hasTimeForPart: () => !stopping },
+    deadline: { hasTimeForPart: () => !stopping, stallBudgetMs: () => Number.POSITIVE_INFINITY },
   };
   const processBatch = async (messages: { id: string; body: string }[]) => {
     try {
