@@ -19,17 +19,8 @@ import { CfnSecret } from "aws-cdk-lib/aws-secretsmanager";
 import { CfnSubscription, CfnTopic, CfnTopicPolicy } from "aws-cdk-lib/aws-sns";
 import { CfnQueue, CfnQueuePolicy } from "aws-cdk-lib/aws-sqs";
 import type { Construct } from "constructs";
+import { METRIC, METRIC_NAMESPACE, SERVICE_NAME } from "../src/worker/metric-names.js";
 import { defineInputs, type SyncConditions, type SyncMappings, type SyncParameters } from "./parameters.js";
-
-/** The handler's metrics (CloudWatch EMF through Powertools), as src/lambda/telemetry.ts writes them. */
-export const METRICS = {
-  namespace: "S3CrossPartitionSync",
-  dimensions: { service: "s3-cross-partition-sync" },
-  objects: "ObjectsReplicated",
-  bytes: "BytesReplicated",
-  failures: "ReplicationFailures",
-  lag: "ReplicationLag",
-} as const;
 
 /** Lambda runtime of both functions: the handler bundle targets Node 22 (DESIGN.md). */
 export const RUNTIME = "nodejs22.x";
@@ -619,11 +610,12 @@ interface DashboardRefs {
 
 /** The dashboard: the handler's metrics first, then the queues and the function. */
 export function dashboardBody(refs: DashboardRefs): Record<string, unknown> {
+  // The worker's metrics (embedded metric format through Powertools, src/worker/telemetry.ts).
   const custom = (metric: string, stat: string, label: string) => [
-    METRICS.namespace,
+    METRIC_NAMESPACE,
     metric,
     "service",
-    METRICS.dimensions.service,
+    SERVICE_NAME,
     { stat, label },
   ];
   const widget = (
@@ -651,14 +643,14 @@ export function dashboardBody(refs: DashboardRefs): Record<string, unknown> {
         properties: { title: "Alarms", alarms: refs.alarmArns },
       },
       widget(0, 2, "Objects replicated and failed", [
-        custom(METRICS.objects, "Sum", "ObjectsReplicated"),
-        custom(METRICS.failures, "Sum", "ReplicationFailures"),
+        custom(METRIC.objects, "Sum", "ObjectsReplicated"),
+        custom(METRIC.failures, "Sum", "ReplicationFailures"),
       ]),
-      widget(8, 2, "Bytes replicated", [custom(METRICS.bytes, "Sum", "BytesReplicated")]),
+      widget(8, 2, "Bytes replicated", [custom(METRIC.bytes, "Sum", "BytesReplicated")]),
       widget(16, 2, "Replication lag (event to verified copy, ms)", [
-        custom(METRICS.lag, "p50", "p50"),
-        custom(METRICS.lag, "p90", "p90"),
-        custom(METRICS.lag, "Maximum", "max"),
+        custom(METRIC.lag, "p50", "p50"),
+        custom(METRIC.lag, "p90", "p90"),
+        custom(METRIC.lag, "Maximum", "max"),
       ]),
       widget(0, 8, "Sync queue", [
         [
