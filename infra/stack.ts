@@ -19,7 +19,7 @@ import { CfnSecret } from "aws-cdk-lib/aws-secretsmanager";
 import { CfnSubscription, CfnTopic, CfnTopicPolicy } from "aws-cdk-lib/aws-sns";
 import { CfnQueue, CfnQueuePolicy } from "aws-cdk-lib/aws-sqs";
 import type { Construct } from "constructs";
-import { METRIC, METRIC_NAMESPACE, SERVICE_NAME } from "../src/worker/metric-names.js";
+import { dashboardBody } from "./dashboard.js";
 import { defineInputs, type SyncConditions, type SyncMappings, type SyncParameters } from "./parameters.js";
 
 /** Lambda runtime of both functions: the handler bundle targets Node 22 (DESIGN.md). */
@@ -598,110 +598,4 @@ export class SyncStack extends Stack {
     resource.cfnOptions.deletionPolicy = policy;
     resource.cfnOptions.updateReplacePolicy = policy;
   }
-}
-
-interface DashboardRefs {
-  region: string;
-  functionName: string;
-  queueName: string;
-  deadLetterQueueName: string;
-  alarmArns: string[];
-}
-
-/** The dashboard: the handler's metrics first, then the queues and the function. */
-export function dashboardBody(refs: DashboardRefs): Record<string, unknown> {
-  // The worker's metrics (embedded metric format through Powertools, src/worker/telemetry.ts).
-  const custom = (metric: string, stat: string, label: string) => [
-    METRIC_NAMESPACE,
-    metric,
-    "service",
-    SERVICE_NAME,
-    { stat, label },
-  ];
-  const widget = (
-    x: number,
-    y: number,
-    title: string,
-    metrics: unknown[],
-    extra: Record<string, unknown> = {},
-  ) => ({
-    type: "metric",
-    x,
-    y,
-    width: 8,
-    height: 6,
-    properties: { title, region: refs.region, view: "timeSeries", period: 300, metrics, ...extra },
-  });
-  return {
-    widgets: [
-      {
-        type: "alarm",
-        x: 0,
-        y: 0,
-        width: 24,
-        height: 2,
-        properties: { title: "Alarms", alarms: refs.alarmArns },
-      },
-      widget(0, 2, "Objects replicated and failed", [
-        custom(METRIC.objects, "Sum", "ObjectsReplicated"),
-        custom(METRIC.failures, "Sum", "ReplicationFailures"),
-      ]),
-      widget(8, 2, "Bytes replicated", [custom(METRIC.bytes, "Sum", "BytesReplicated")]),
-      widget(16, 2, "Replication lag (event to verified copy, ms)", [
-        custom(METRIC.lag, "p50", "p50"),
-        custom(METRIC.lag, "p90", "p90"),
-        custom(METRIC.lag, "Maximum", "max"),
-      ]),
-      widget(0, 8, "Sync queue", [
-        [
-          "AWS/SQS",
-          "ApproximateNumberOfMessagesVisible",
-          "QueueName",
-          refs.queueName,
-          { stat: "Maximum", label: "waiting" },
-        ],
-        [
-          "AWS/SQS",
-          "ApproximateNumberOfMessagesNotVisible",
-          "QueueName",
-          refs.queueName,
-          { stat: "Maximum", label: "in progress" },
-        ],
-        [
-          "AWS/SQS",
-          "ApproximateNumberOfMessagesVisible",
-          "QueueName",
-          refs.deadLetterQueueName,
-          { stat: "Maximum", label: "dead-letter queue" },
-        ],
-      ]),
-      widget(8, 8, "Age of oldest message (s)", [
-        [
-          "AWS/SQS",
-          "ApproximateAgeOfOldestMessage",
-          "QueueName",
-          refs.queueName,
-          { stat: "Maximum", label: "sync queue" },
-        ],
-      ]),
-      widget(16, 8, "Function", [
-        [
-          "AWS/Lambda",
-          "Invocations",
-          "FunctionName",
-          refs.functionName,
-          { stat: "Sum", label: "invocations" },
-        ],
-        ["AWS/Lambda", "Errors", "FunctionName", refs.functionName, { stat: "Sum", label: "errors" }],
-        ["AWS/Lambda", "Throttles", "FunctionName", refs.functionName, { stat: "Sum", label: "throttles" }],
-        [
-          "AWS/Lambda",
-          "ConcurrentExecutions",
-          "FunctionName",
-          refs.functionName,
-          { stat: "Maximum", label: "concurrency" },
-        ],
-      ]),
-    ],
-  };
 }
