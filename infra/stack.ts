@@ -10,7 +10,7 @@ import {
   Token,
   Validations,
 } from "aws-cdk-lib";
-import { CfnAlarm, CfnDashboard } from "aws-cdk-lib/aws-cloudwatch";
+import { CfnAlarm, type CfnAlarmProps, CfnDashboard } from "aws-cdk-lib/aws-cloudwatch";
 import { CfnRule } from "aws-cdk-lib/aws-events";
 import { CfnRole } from "aws-cdk-lib/aws-iam";
 import { CfnEventSourceMapping, CfnFunction } from "aws-cdk-lib/aws-lambda";
@@ -41,12 +41,63 @@ export interface SyncStackProps {
   version: string;
 }
 
+/** Lets the Lambda service run a function with the role. */
+const ASSUME_BY_LAMBDA = {
+  Version: "2012-10-17",
+  Statement: [{ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" }],
+};
+
+function sourceBucketArn(): string {
+  return Fn.sub("arn:${AWS::Partition}:s3:::${SourceBucketName}");
+}
+
 type Tokenish = string | ReturnType<typeof Fn.conditionIf>;
 
 /** `Fn::If` as a string-typed property value. */
 function ifString(condition: string, whenTrue: Tokenish, whenFalse: Tokenish): string {
   return Token.asString(Fn.conditionIf(condition, whenTrue, whenFalse));
 }
+
+/** The secret the function reads the target's keys from: the one this stack creates, or an existing one. */
+interface TargetSecret {
+  name: string;
+  arn: string;
+}
+
+/** The failure topic exists only under CreateSNSNotification; the function gets its ARN or "". */
+interface FailureTopic {
+  topic: CfnTopic;
+  arnOrEmpty: string;
+}
+
+interface SyncQueues {
+  queue: CfnQueue;
+  deadLetterQueue: CfnQueue;
+}
+
+interface SyncFunction {
+  fn: CfnFunction;
+  role: CfnRole;
+}
+
+/** The rule that sends the source bucket's events to the queue, and the queue's permission for it. */
+interface EventRoute {
+  rule: CfnRule;
+  queuePolicy: CfnQueuePolicy;
+}
+
+/** What the outputs name. */
+interface OutputRefs {
+  secret: TargetSecret;
+  topic: FailureTopic;
+  queues: SyncQueues;
+  fn: CfnFunction;
+  role: CfnRole;
+  route: EventRoute;
+  dashboard: CfnDashboard;
+}
+
+type SizingKey = "MemorySize" | "TmpDirectorySize" | "TimeoutSeconds" | "VisibilityTimeoutSeconds";
 
 /**
  * The whole deployment in one stack: EventBridge rule -> SQS queue (+ dead-letter queue) -> the
@@ -72,21 +123,25 @@ export class SyncStack extends Stack {
       reason:
         "SecretsManagerSecretName and ExistingSecretName hold the names of secrets, not secret values; the key parameters themselves are NoEcho.",
     });
-    const { parameters: p, conditions: c, mappings: m } = defineInputs(this);
-    this.parameters = p;
-    this.conditions = c;
-    this.mappings = m;
+    const { parameters, conditions, mappings } = defineInputs(this);
+    this.parameters = parameters;
+    this.conditions = conditions;
+    this.mappings = mappings;
 
-    const category = p.maxFileSizeCategory.valueAsString;
-    const sizing = (key: string) => m.fileSizeConfig.findInMap(category, key);
-    const sourceBucketArn = Fn.sub("arn:${AWS::Partition}:s3:::${SourceBucketName}");
-    const lambdaPrincipal = { Service: "lambda.amazonaws.com" };
-    const assumeByLambda = {
-      Version: "2012-10-17",
-      Statement: [{ Effect: "Allow", Principal: lambdaPrincipal, Action: "sts:AssumeRole" }],
-    };
+    const secret = this.targetSecret();
+    const topic = this.failureTopic();
+    const queues = this.queues();
+    const { fn, role } = this.syncFunction(props, secret, topic, queues);
+    const route = this.eventRule(queues);
+    this.sourceBucketNotification(props.notificationHandlerCode, route);
+    const alarmArns = this.alarms(topic, queues, fn);
+    const dashboard = this.dashboard(queues, fn, alarmArns);
+    this.outputs({ secret, topic, queues, fn, role, route, dashboard });
+  }
 
-    // --- Target keys -------------------------------------------------------------------------
+  /** The target keys. */
+  private targetSecret(): TargetSecret {
+    const { parameters: p, conditions: c } = this;
     const secret = new CfnSecret(this, "TargetAccountCredentials", {
       name: p.secretsManagerSecretName.valueAsString,
       description:
@@ -103,20 +158,24 @@ export class SyncStack extends Stack {
       reason:
         "The secret holds an access key of an IAM user in the other partition (a different AWS account and partition): Secrets Manager cannot rotate it from here. Rotation is the key owner's step, documented in the README (put-secret-value; the function picks the new keys up within 5 minutes).",
     });
-    const secretName = ifString(
+    const name = ifString(
       c.createSecret.logicalId,
       p.secretsManagerSecretName.valueAsString,
       p.existingSecretName.valueAsString,
     );
-    const secretArn = ifString(
+    const arn = ifString(
       c.createSecret.logicalId,
       secret.ref,
       Fn.sub(
         "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:${ExistingSecretName}-??????",
       ),
     );
+    return { name, arn };
+  }
 
-    // --- Notifications -----------------------------------------------------------------------
+  /** Failure notices by e-mail: the alarms and the function publish to the topic. */
+  private failureTopic(): FailureTopic {
+    const { parameters: p, conditions: c } = this;
     const topic = new CfnTopic(this, "FailureNotificationTopic", {
       displayName: "S3 Cross-Partition Sync Failure Notifications",
     });
@@ -163,9 +222,10 @@ export class SyncStack extends Stack {
       },
     });
     topicPolicy.cfnOptions.condition = c.createSnsNotification;
-    const topicArnOrEmpty = ifString(c.createSnsNotification.logicalId, topic.ref, "");
+    return { topic, arnOrEmpty: ifString(c.createSnsNotification.logicalId, topic.ref, "") };
+  }
 
-    // --- Queues ------------------------------------------------------------------------------
+  private queues(): SyncQueues {
     const deadLetterQueue = new CfnQueue(this, "DeadLetterQueue", {
       messageRetentionPeriod: DEAD_LETTER_RETENTION_SECONDS,
       sqsManagedSseEnabled: true,
@@ -173,25 +233,32 @@ export class SyncStack extends Stack {
     // Queued work dies with the stack: the source bucket stays the truth, and a backfill rebuilds it.
     this.deletionPolicy(deadLetterQueue, CfnDeletionPolicy.DELETE);
     const queue = new CfnQueue(this, "SyncQueue", {
-      visibilityTimeout: Token.asNumber(sizing("VisibilityTimeoutSeconds")),
+      visibilityTimeout: Token.asNumber(this.sizing("VisibilityTimeoutSeconds")),
       messageRetentionPeriod: QUEUE_RETENTION_SECONDS,
       sqsManagedSseEnabled: true,
       redrivePolicy: {
         deadLetterTargetArn: deadLetterQueue.attrArn,
-        maxReceiveCount: p.retryAttempts.valueAsNumber,
+        maxReceiveCount: this.parameters.retryAttempts.valueAsNumber,
       },
     });
-
     this.deletionPolicy(queue, CfnDeletionPolicy.DELETE);
+    return { queue, deadLetterQueue };
+  }
 
-    // --- Sync function -----------------------------------------------------------------------
+  private syncFunction(
+    props: SyncStackProps,
+    secret: TargetSecret,
+    topic: FailureTopic,
+    queues: SyncQueues,
+  ): SyncFunction {
+    const { parameters: p, conditions: c } = this;
     const logGroup = new CfnLogGroup(this, "SyncFunctionLogGroup", {
       retentionInDays: p.logRetentionDays.valueAsNumber,
     });
     this.deletionPolicy(logGroup, CfnDeletionPolicy.RETAIN);
     const role = new CfnRole(this, "LambdaExecutionRole", {
       description: "s3-cross-partition-sync function: reads the source bucket, the target keys and its queue",
-      assumeRolePolicyDocument: assumeByLambda,
+      assumeRolePolicyDocument: ASSUME_BY_LAMBDA,
       policies: [
         {
           policyName: "S3CrossPartitionSyncPolicy",
@@ -213,13 +280,13 @@ export class SyncStack extends Stack {
                 Sid: "ListSourceBucket",
                 Effect: "Allow",
                 Action: "s3:ListBucket",
-                Resource: sourceBucketArn,
+                Resource: sourceBucketArn(),
               },
               {
                 Sid: "ReadTargetKeys",
                 Effect: "Allow",
                 Action: "secretsmanager:GetSecretValue",
-                Resource: secretArn,
+                Resource: secret.arn,
               },
               {
                 Sid: "ConsumeAndQueueWork",
@@ -230,7 +297,7 @@ export class SyncStack extends Stack {
                   "sqs:GetQueueAttributes",
                   "sqs:SendMessage",
                 ],
-                Resource: queue.attrArn,
+                Resource: queues.queue.attrArn,
               },
               {
                 Sid: "WriteLogs",
@@ -240,7 +307,7 @@ export class SyncStack extends Stack {
               },
               Fn.conditionIf(
                 c.createSnsNotification.logicalId,
-                { Sid: "PublishFailures", Effect: "Allow", Action: "sns:Publish", Resource: topic.ref },
+                { Sid: "PublishFailures", Effect: "Allow", Action: "sns:Publish", Resource: topic.topic.ref },
                 Aws.NO_VALUE,
               ),
             ],
@@ -262,9 +329,9 @@ export class SyncStack extends Stack {
       handler: "index.handler",
       code: { zipFile: props.handlerCode },
       role: role.attrArn,
-      timeout: Token.asNumber(sizing("TimeoutSeconds")),
-      memorySize: Token.asNumber(sizing("MemorySize")),
-      ephemeralStorage: { size: Token.asNumber(sizing("TmpDirectorySize")) },
+      timeout: Token.asNumber(this.sizing("TimeoutSeconds")),
+      memorySize: Token.asNumber(this.sizing("MemorySize")),
+      ephemeralStorage: { size: Token.asNumber(this.sizing("TmpDirectorySize")) },
       loggingConfig: { logGroup: logGroup.ref },
       environment: {
         variables: {
@@ -272,14 +339,14 @@ export class SyncStack extends Stack {
           TARGET_REGION: p.targetRegion.valueAsString,
           SOURCE_BUCKET: p.sourceBucketName.valueAsString,
           TARGET_BUCKET: p.targetBucketName.valueAsString,
-          SECRETS_MANAGER_SECRET_NAME: secretName,
+          SECRETS_MANAGER_SECRET_NAME: secret.name,
           S3_PREFIX_FILTER: p.s3PrefixFilter.valueAsString,
           RETRY_ATTEMPTS: Token.asString(p.retryAttempts.value),
           ENABLE_SNS_NOTIFICATION: p.enableSnsNotification.valueAsString,
-          SNS_TOPIC_ARN: topicArnOrEmpty,
-          MAX_FILE_SIZE_CATEGORY: category,
+          SNS_TOPIC_ARN: topic.arnOrEmpty,
+          MAX_FILE_SIZE_CATEGORY: p.maxFileSizeCategory.valueAsString,
           SYNC_DELETES: p.syncDeletes.valueAsString,
-          QUEUE_URL: queue.ref,
+          QUEUE_URL: queues.queue.ref,
           TARGET_STORAGE_CLASS: p.targetStorageClass.valueAsString,
           TARGET_SSE: p.targetEncryption.valueAsString,
           TARGET_SSE_KMS_KEY_ID: p.targetKmsKeyId.valueAsString,
@@ -292,7 +359,7 @@ export class SyncStack extends Stack {
         "DESIGN.md fixes nodejs22.x as the handler's Lambda runtime, the one its bundle is tested for; moving to a newer runtime is a deliberate, tested change.",
     });
     const eventSource = new CfnEventSourceMapping(this, "SyncQueueEventSource", {
-      eventSourceArn: queue.attrArn,
+      eventSourceArn: queues.queue.attrArn,
       functionName: fn.ref,
       batchSize: 10,
       functionResponseTypes: ["ReportBatchItemFailures"],
@@ -300,8 +367,12 @@ export class SyncStack extends Stack {
       enabled: true,
     });
     eventSource.addResourceDependency(role);
+    return { fn, role };
+  }
 
-    // --- Events: S3 -> EventBridge rule -> queue ---------------------------------------------
+  /** Events: S3 -> EventBridge rule -> queue. */
+  private eventRule(queues: SyncQueues): EventRoute {
+    const { parameters: p, conditions: c } = this;
     const rule = new CfnRule(this, "S3EventRule", {
       description: "Source bucket object events (key prefix filtered) to the sync queue",
       state: "ENABLED",
@@ -324,8 +395,8 @@ export class SyncStack extends Stack {
       targets: [
         {
           id: "SyncQueue",
-          arn: queue.attrArn,
-          deadLetterConfig: { arn: deadLetterQueue.attrArn },
+          arn: queues.queue.attrArn,
+          deadLetterConfig: { arn: queues.deadLetterQueue.attrArn },
           retryPolicy: { maximumEventAgeInSeconds: 86400, maximumRetryAttempts: 185 },
         },
       ],
@@ -347,28 +418,35 @@ export class SyncStack extends Stack {
       Condition: { ArnEquals: { "aws:SourceArn": rule.attrArn } },
     });
     const queuePolicy = new CfnQueuePolicy(this, "SyncQueuePolicy", {
-      queues: [queue.ref],
+      queues: [queues.queue.ref],
       policyDocument: {
         Version: "2012-10-17",
-        Statement: [allowRule(queue.attrArn), denyWithoutTls(queue.attrArn)],
+        Statement: [allowRule(queues.queue.attrArn), denyWithoutTls(queues.queue.attrArn)],
       },
     });
     new CfnQueuePolicy(this, "DeadLetterQueuePolicy", {
-      queues: [deadLetterQueue.ref],
+      queues: [queues.deadLetterQueue.ref],
       policyDocument: {
         Version: "2012-10-17",
-        Statement: [allowRule(deadLetterQueue.attrArn), denyWithoutTls(deadLetterQueue.attrArn)],
+        Statement: [
+          allowRule(queues.deadLetterQueue.attrArn),
+          denyWithoutTls(queues.deadLetterQueue.attrArn),
+        ],
       },
     });
+    return { rule, queuePolicy };
+  }
 
-    // --- EventBridge delivery on the existing source bucket (custom resource) ----------------
+  /** EventBridge delivery on the existing source bucket (custom resource). */
+  private sourceBucketNotification(code: string, route: EventRoute): void {
+    const p = this.parameters;
     const notificationLogGroup = new CfnLogGroup(this, "EventBridgeNotificationLogGroup", {
       retentionInDays: p.logRetentionDays.valueAsNumber,
     });
     this.deletionPolicy(notificationLogGroup, CfnDeletionPolicy.RETAIN);
     const notificationRole = new CfnRole(this, "EventBridgeNotificationRole", {
       description: "s3-cross-partition-sync: turns on EventBridge delivery for the source bucket",
-      assumeRolePolicyDocument: assumeByLambda,
+      assumeRolePolicyDocument: ASSUME_BY_LAMBDA,
       policies: [
         {
           policyName: "SourceBucketNotificationPolicy",
@@ -379,7 +457,7 @@ export class SyncStack extends Stack {
                 Sid: "MergeSourceBucketNotifications",
                 Effect: "Allow",
                 Action: ["s3:GetBucketNotification", "s3:PutBucketNotification"],
-                Resource: sourceBucketArn,
+                Resource: sourceBucketArn(),
               },
               {
                 Sid: "WriteLogs",
@@ -398,7 +476,7 @@ export class SyncStack extends Stack {
       runtime: RUNTIME,
       architectures: ["x86_64"],
       handler: "index.handler",
-      code: { zipFile: props.notificationHandlerCode },
+      code: { zipFile: code },
       role: notificationRole.attrArn,
       timeout: 120,
       memorySize: 128,
@@ -418,37 +496,25 @@ export class SyncStack extends Stack {
     // The function always answers (it keeps 10 s for it); should it not, fail after 5 minutes, not an hour.
     sourceNotification.addPropertyOverride("ServiceTimeout", 300);
     // Deliver only once the rule and its queue permission exist; on deletion, stop delivery first.
-    sourceNotification.addResourceDependency(rule);
-    sourceNotification.addResourceDependency(queuePolicy);
+    sourceNotification.addResourceDependency(route.rule);
+    sourceNotification.addResourceDependency(route.queuePolicy);
+  }
 
-    // --- Alarms and dashboard ----------------------------------------------------------------
-    const alarmActions = Fn.conditionIf(c.createSnsNotification.logicalId, [topic.ref], Aws.NO_VALUE);
-    const alarm = (
-      id: string,
-      name: string,
-      props: Omit<ConstructorParameters<typeof CfnAlarm>[2], "alarmName">,
-    ) => {
-      const created = new CfnAlarm(this, id, {
-        alarmName: Fn.sub(`\${AWS::StackName}-${name}`),
-        alarmActions: alarmActions as unknown as string[],
-        treatMissingData: "notBreaching",
-        ...props,
-      });
-      return created;
-    };
-    const deadLetterAlarm = alarm("DeadLetterQueueAlarm", "dead-letter-queue-not-empty", {
+  /** The alarms; returns their ARNs for the dashboard. */
+  private alarms(topic: FailureTopic, queues: SyncQueues, fn: CfnFunction): string[] {
+    const deadLetterAlarm = this.alarm(topic, "DeadLetterQueueAlarm", "dead-letter-queue-not-empty", {
       alarmDescription:
         "Messages reached the dead-letter queue: an object (or a source event) failed RetryAttempts times. Read the function's logs for the keys and errors, fix the cause, then move the messages back with the README's redrive command.",
       namespace: "AWS/SQS",
       metricName: "ApproximateNumberOfMessagesVisible",
-      dimensions: [{ name: "QueueName", value: deadLetterQueue.attrQueueName }],
+      dimensions: [{ name: "QueueName", value: queues.deadLetterQueue.attrQueueName }],
       statistic: "Maximum",
       period: 300,
       evaluationPeriods: 1,
       threshold: 1,
       comparisonOperator: "GreaterThanOrEqualToThreshold",
     });
-    const errorsAlarm = alarm("FunctionErrorsAlarm", "function-errors", {
+    const errorsAlarm = this.alarm(topic, "FunctionErrorsAlarm", "function-errors", {
       alarmDescription:
         "The sync function failed whole invocations: a crash, a timeout, running out of memory, or a configuration error in its environment. Failed objects alone do not count here: they are reported per message and end in the dead-letter queue.",
       namespace: "AWS/Lambda",
@@ -460,66 +526,66 @@ export class SyncStack extends Stack {
       threshold: 1,
       comparisonOperator: "GreaterThanOrEqualToThreshold",
     });
-    const ageAlarm = alarm("OldestMessageAgeAlarm", "queue-not-draining", {
+    const ageAlarm = this.alarm(topic, "OldestMessageAgeAlarm", "queue-not-draining", {
       alarmDescription: `The oldest message in the sync queue has waited over ${OLDEST_MESSAGE_ALARM_SECONDS / 60} minutes: the function is not keeping up (throttled, failing, MaxConcurrency too low) or a large backfill is running. Objects are synced late, not lost.`,
       namespace: "AWS/SQS",
       metricName: "ApproximateAgeOfOldestMessage",
-      dimensions: [{ name: "QueueName", value: queue.attrQueueName }],
+      dimensions: [{ name: "QueueName", value: queues.queue.attrQueueName }],
       statistic: "Maximum",
       period: 300,
       evaluationPeriods: 3,
       threshold: OLDEST_MESSAGE_ALARM_SECONDS,
       comparisonOperator: "GreaterThanOrEqualToThreshold",
     });
-    const dashboard = new CfnDashboard(this, "SyncDashboard", {
+    return [deadLetterAlarm.attrArn, errorsAlarm.attrArn, ageAlarm.attrArn];
+  }
+
+  private dashboard(queues: SyncQueues, fn: CfnFunction, alarmArns: string[]): CfnDashboard {
+    return new CfnDashboard(this, "SyncDashboard", {
       dashboardName: Fn.sub("${AWS::StackName}-sync"),
       dashboardBody: this.toJsonString(
         dashboardBody({
           region: Aws.REGION,
           functionName: fn.ref,
-          queueName: queue.attrQueueName,
-          deadLetterQueueName: deadLetterQueue.attrQueueName,
-          alarmArns: [deadLetterAlarm.attrArn, errorsAlarm.attrArn, ageAlarm.attrArn],
+          queueName: queues.queue.attrQueueName,
+          deadLetterQueueName: queues.deadLetterQueue.attrQueueName,
+          alarmArns,
         }),
       ),
     });
+  }
 
-    // --- Outputs -----------------------------------------------------------------------------
-    const output = (
-      id: string,
-      description: string,
-      value: string,
-      condition?: SyncConditions[keyof SyncConditions],
-    ) => {
-      // Construct IDs are shared with the parameters (an output may be named like one); logical IDs are not.
-      const created = new CfnOutput(this, `Output${id}`, {
-        description,
-        value,
-        ...(condition ? { condition } : {}),
-      });
-      created.overrideLogicalId(id);
-    };
+  private outputs(refs: OutputRefs): void {
+    const { conditions: c, mappings: m } = this;
     // AWS CLI v2 reads --payload as base64 unless told otherwise.
     const invoke = (payload: string, file: string) =>
       Fn.sub(
         `aws lambda invoke --region \${AWS::Region} --function-name \${SyncLambdaFunction} --cli-binary-format raw-in-base64-out --payload '${payload}' ${file}`,
       );
-    output("LambdaFunctionName", "Sync Lambda Function Name", fn.ref);
-    output(
+    this.output("LambdaFunctionName", "Sync Lambda Function Name", refs.fn.ref);
+    this.output(
       "LambdaExecutionRoleArn",
       "The sync function's role (grant it kms:Decrypt in the key policy of a KMS-encrypted source bucket or secret)",
-      role.attrArn,
+      refs.role.attrArn,
     );
-    output("SecretsManagerSecretName", "Secrets Manager Secret Name (the target keys)", secretName);
-    output("EventBridgeRuleName", "EventBridge Rule Name", rule.ref);
-    output("QueueUrl", "Sync queue (events, continuations, backfill pages)", queue.ref);
-    output(
+    this.output(
+      "SecretsManagerSecretName",
+      "Secrets Manager Secret Name (the target keys)",
+      refs.secret.name,
+    );
+    this.output("EventBridgeRuleName", "EventBridge Rule Name", refs.route.rule.ref);
+    this.output("QueueUrl", "Sync queue (events, continuations, backfill pages)", refs.queues.queue.ref);
+    this.output(
       "DeadLetterQueueUrl",
       "Dead-letter queue: messages that failed RetryAttempts times",
-      deadLetterQueue.ref,
+      refs.queues.deadLetterQueue.ref,
     );
-    output("DeadLetterQueueArn", "Dead-letter queue ARN (source of a redrive)", deadLetterQueue.attrArn);
-    output(
+    this.output(
+      "DeadLetterQueueArn",
+      "Dead-letter queue ARN (source of a redrive)",
+      refs.queues.deadLetterQueue.attrArn,
+    );
+    this.output(
       "SetupInfo",
       "Setup Information and Next Steps",
       Fn.sub(
@@ -533,10 +599,10 @@ export class SyncStack extends Stack {
           "The target keys need write access to ${TargetBucketName}: README.md, Target account permissions.",
           "New objects sync from now on; objects already in the bucket after a backfill (BackfillCommand).",
         ].join("\n"),
-        { TargetSecretName: secretName },
+        { TargetSecretName: refs.secret.name },
       ),
     );
-    output(
+    this.output(
       "TestCommand",
       "Test sync function manually (copies one key now)",
       ifString(
@@ -545,12 +611,12 @@ export class SyncStack extends Stack {
         invoke('{"test_key":"test/sample.txt"}', "response.json"),
       ),
     );
-    output(
+    this.output(
       "BackfillCommand",
       "Copy the objects already in the source bucket (queues them page by page; progress on the dashboard)",
       invoke('{"backfill":{"prefix":"${S3PrefixFilter}"}}', "backfill.json"),
     );
-    output(
+    this.output(
       "LambdaConfiguration",
       "Lambda Configuration Details",
       Fn.sub(
@@ -560,19 +626,19 @@ export class SyncStack extends Stack {
           "Queue visibility timeout: ${VisibilityTimeoutSeconds} s; dead-letter after ${RetryAttempts} receives; at most ${MaxConcurrency} concurrent invocations",
         ].join("\n"),
         {
-          MemorySize: sizing("MemorySize"),
-          TmpSize: sizing("TmpDirectorySize"),
-          TimeoutSeconds: sizing("TimeoutSeconds"),
-          VisibilityTimeoutSeconds: sizing("VisibilityTimeoutSeconds"),
+          MemorySize: this.sizing("MemorySize"),
+          TmpSize: this.sizing("TmpDirectorySize"),
+          TimeoutSeconds: this.sizing("TimeoutSeconds"),
+          VisibilityTimeoutSeconds: this.sizing("VisibilityTimeoutSeconds"),
         },
       ),
     );
-    output(
+    this.output(
       "DashboardName",
       "CloudWatch dashboard: objects, bytes, failures, replication lag, queues",
-      dashboard.ref,
+      refs.dashboard.ref,
     );
-    output(
+    this.output(
       "DashboardUrl",
       "CloudWatch dashboard in the console",
       Fn.sub(
@@ -582,8 +648,13 @@ export class SyncStack extends Stack {
         },
       ),
     );
-    output("SNSTopicArn", "SNS Topic ARN for failure notifications", topic.ref, c.createSnsNotification);
-    output(
+    this.output(
+      "SNSTopicArn",
+      "SNS Topic ARN for failure notifications",
+      refs.topic.topic.ref,
+      c.createSnsNotification,
+    );
+    this.output(
       "SNSSetupInfo",
       "SNS Notification Setup Information",
       Fn.sub(
@@ -591,6 +662,45 @@ export class SyncStack extends Stack {
       ),
       c.createSnsNotification,
     );
+  }
+
+  /** An alarm named after the stack (the topic policy admits exactly those), notifying the topic if there is one. */
+  private alarm(
+    topic: FailureTopic,
+    id: string,
+    name: string,
+    props: Omit<CfnAlarmProps, "alarmName">,
+  ): CfnAlarm {
+    return new CfnAlarm(this, id, {
+      alarmName: Fn.sub(`\${AWS::StackName}-${name}`),
+      alarmActions: Fn.conditionIf(
+        this.conditions.createSnsNotification.logicalId,
+        [topic.topic.ref],
+        Aws.NO_VALUE,
+      ) as unknown as string[],
+      treatMissingData: "notBreaching",
+      ...props,
+    });
+  }
+
+  private output(
+    id: string,
+    description: string,
+    value: string,
+    condition?: SyncConditions[keyof SyncConditions],
+  ): void {
+    // Construct IDs are shared with the parameters (an output may be named like one); logical IDs are not.
+    const created = new CfnOutput(this, `Output${id}`, {
+      description,
+      value,
+      ...(condition ? { condition } : {}),
+    });
+    created.overrideLogicalId(id);
+  }
+
+  /** A value of the chosen MaxFileSizeCategory's row in the sizing table. */
+  private sizing(key: SizingKey): string {
+    return this.mappings.fileSizeConfig.findInMap(this.parameters.maxFileSizeCategory.valueAsString, key);
   }
 
   /** An explicit policy for a stateful resource (logs outlive the stack; keys and queued work do not). */
