@@ -1,5 +1,30 @@
-// The CloudWatch dashboard's body: plain JSON, so it can be read and tested apart from the stack.
+// The CloudWatch dashboard: the worker's metrics, the queues and the function on one page.
+import { Aws, Fn, type Stack } from "aws-cdk-lib";
+import { CfnDashboard } from "aws-cdk-lib/aws-cloudwatch";
+import type { CfnFunction } from "aws-cdk-lib/aws-lambda";
 import { METRIC, METRIC_NAMESPACE, SERVICE_NAME } from "../src/worker/metric-names.js";
+import type { SyncQueues } from "./stack-parts.js";
+
+interface DashboardSubjects {
+  queues: SyncQueues;
+  fn: CfnFunction;
+  alarmArns: string[];
+}
+
+export function defineDashboard(stack: Stack, { queues, fn, alarmArns }: DashboardSubjects): CfnDashboard {
+  return new CfnDashboard(stack, "SyncDashboard", {
+    dashboardName: Fn.sub("${AWS::StackName}-sync"),
+    dashboardBody: stack.toJsonString(
+      dashboardBody({
+        region: Aws.REGION,
+        functionName: fn.ref,
+        queueName: queues.queue.attrQueueName,
+        deadLetterQueueName: queues.deadLetterQueue.attrQueueName,
+        alarmArns,
+      }),
+    ),
+  });
+}
 
 /** The stack's resources the widgets show (tokens at synthesis). */
 interface DashboardRefs {
@@ -11,7 +36,7 @@ interface DashboardRefs {
 }
 
 /** The dashboard: the handler's metrics first, then the queues and the function. */
-export function dashboardBody(refs: DashboardRefs): Record<string, unknown> {
+function dashboardBody(refs: DashboardRefs): Record<string, unknown> {
   // The worker's metrics (embedded metric format through Powertools, src/worker/telemetry.ts).
   const custom = (metric: string, stat: string, label: string) => [
     METRIC_NAMESPACE,

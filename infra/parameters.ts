@@ -414,11 +414,21 @@ function defineInterface(stack: Stack, p: SyncParameters): void {
   };
 }
 
-export function defineInputs(stack: Stack): {
+/** The template's inputs, as the stack's parts read them. */
+export interface SyncInputs {
   parameters: SyncParameters;
   conditions: SyncConditions;
   mappings: SyncMappings;
-} {
+}
+
+export type SizingKey = keyof (typeof FILE_SIZE_CONFIG)[keyof typeof FILE_SIZE_CONFIG];
+
+/** A value of the chosen MaxFileSizeCategory's row in the sizing table. */
+export function sizing({ parameters, mappings }: SyncInputs, key: SizingKey): string {
+  return mappings.fileSizeConfig.findInMap(parameters.maxFileSizeCategory.valueAsString, key);
+}
+
+export function defineInputs(stack: Stack): SyncInputs {
   const parameters = defineParameters(stack);
   const conditions = defineConditions(stack, parameters);
   const mappings = defineMappings(stack);

@@ -2,8 +2,8 @@
 // concrete deployments (China -> Global and Global -> China) through a small evaluator.
 import { Match, Template } from "aws-cdk-lib/assertions";
 import { beforeAll, describe, expect, it } from "vitest";
+import { OLDEST_MESSAGE_ALARM_SECONDS } from "../../infra/alarms.js";
 import { readNotificationHandler } from "../../infra/app.js";
-import { OLDEST_MESSAGE_ALARM_SECONDS } from "../../infra/stack.js";
 import { loadHandlerConfig } from "../../src/lambda/handler-config.js";
 import { METRIC, METRIC_NAMESPACE, SERVICE_NAME } from "../../src/worker/metric-names.js";
 import { ORIGINAL_OUTPUTS } from "./original-template.js";
