@@ -1,17 +1,6 @@
 import { Aws, CfnCondition, CfnMapping, CfnParameter, CfnRule, Fn, type Stack } from "aws-cdk-lib";
+import { STORAGE_CLASSES } from "../src/engine/types.js";
 import { SOURCE_REGION_VALUES, TARGET_REGION_VALUES } from "./regions.js";
-
-/** The storage classes the handler accepts in TARGET_STORAGE_CLASS. */
-export const TARGET_STORAGE_CLASSES = [
-  "STANDARD",
-  "STANDARD_IA",
-  "ONEZONE_IA",
-  "INTELLIGENT_TIERING",
-  "GLACIER",
-  "GLACIER_IR",
-  "DEEP_ARCHIVE",
-  "REDUCED_REDUNDANCY",
-] as const;
 
 /** CloudWatch Logs' allowed retention periods, in days. */
 export const LOG_RETENTION_DAYS = [
@@ -184,7 +173,8 @@ function defineParameters(stack: Stack): SyncParameters {
       type: "String",
       default: "STANDARD",
       description: "Storage class of the objects written to the target.",
-      allowedValues: [...TARGET_STORAGE_CLASSES],
+      // The storage classes the engine accepts (the handler checks TARGET_STORAGE_CLASS against them).
+      allowedValues: [...STORAGE_CLASSES],
     }),
     targetEncryption: p("TargetEncryption", {
       type: "String",

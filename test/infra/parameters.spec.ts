@@ -1,7 +1,7 @@
 // The template's inputs: parameters (the original's, kept compatible, and ours), conditions,
 // rules, mappings and the console form.
 import { beforeAll, describe, expect, it } from "vitest";
-import { FILE_SIZE_CONFIG, LOG_RETENTION_DAYS, TARGET_STORAGE_CLASSES } from "../../infra/parameters.js";
+import { FILE_SIZE_CONFIG, LOG_RETENTION_DAYS } from "../../infra/parameters.js";
 import { CHINA_REGIONS, ORIGINAL_GLOBAL_REGIONS } from "../../infra/regions.js";
 import { STORAGE_CLASSES } from "../../src/engine/index.js";
 import { SIZE_CATEGORIES } from "../../src/lambda/handler-config.js";
@@ -68,7 +68,7 @@ describe("parameters", () => {
       },
       S3PrefixFilter: { Type: "String", Default: "", MaxLength: 1024 },
       SyncDeletes: { Type: "String", Default: "false", AllowedValues: ["true", "false"] },
-      TargetStorageClass: { Type: "String", Default: "STANDARD", AllowedValues: [...TARGET_STORAGE_CLASSES] },
+      TargetStorageClass: { Type: "String", Default: "STANDARD", AllowedValues: [...STORAGE_CLASSES] },
       TargetEncryption: { Type: "String", Default: "none", AllowedValues: ["none", "AES256", "aws:kms"] },
       TargetKmsKeyId: { Type: "String", Default: "", MaxLength: 2048 },
       MaxFileSizeCategory: { Type: "String", AllowedValues: ["Under200MB", "200MB-2GB", "2GB-10GB"] },
