@@ -3,7 +3,8 @@
 import { DeleteObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { describe, expect, it } from "vitest";
 import { SOURCE_ETAG_METADATA_KEY, userMetadata } from "../../src/engine/index.js";
-import { runCli, type TransferJson, usePartitionPair } from "../support/cli.js";
+import { runCli, type TransferJson } from "../support/cli.js";
+import { usePartitionPair } from "../support/partition-pair.js";
 import {
   bytesOf,
   createBucket,

@@ -4,9 +4,10 @@
 import { CreateBucketCommand, DeleteBucketCommand, ListMultipartUploadsCommand } from "@aws-sdk/client-s3";
 import { SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli, usePartitionPair } from "../support/cli.js";
+import { runCli } from "../support/cli.js";
 import { eventBridgeEvent, s3Notification } from "../support/lambda.js";
 import { createQueueWithDlq, drainQueue, type MotoServer, sqsClientFor, startMoto } from "../support/moto.js";
+import { usePartitionPair } from "../support/partition-pair.js";
 import {
   bytesOf,
   createBucket,
