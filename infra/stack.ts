@@ -31,7 +31,7 @@ import {
 } from "./policies.js";
 import type { EventRoute, FailureTopic, SyncQueues, TargetSecret } from "./stack-parts.js";
 
-/** Lambda runtime of both functions: the handler bundle targets Node 22 (DESIGN.md). */
+/** Lambda runtime of both functions: the one the handler bundle is built for (README.md, The Lambda handler). */
 export const RUNTIME = "nodejs22.x";
 
 /** Messages wait this long for a receive; the dead-letter queue keeps them twice as long. */
@@ -228,7 +228,7 @@ export class SyncStack extends Stack {
     Validations.of(fn).acknowledge({
       id: "AwsSolutions-L1",
       reason:
-        "DESIGN.md fixes nodejs22.x as the handler's Lambda runtime, the one its bundle is tested for; moving to a newer runtime is a deliberate, tested change.",
+        "nodejs22.x is the runtime the handler bundle is built and tested for (README.md, The Lambda handler); moving to a newer runtime is a deliberate, tested change.",
     });
     const eventSource = new CfnEventSourceMapping(this, "SyncQueueEventSource", {
       eventSourceArn: queues.queue.attrArn,

@@ -78,7 +78,7 @@ export function collect(child: ChildProcess): Promise<CliResult> {
   });
 }
 
-/** `copy` and `sync` --json summary, as DESIGN.md fixes it. */
+/** `copy` and `sync` --json summary, as README.md (Output and exit codes) gives it. */
 export interface TransferJson {
   copied: number;
   skipped: number;
