@@ -1,17 +1,6 @@
 import { Aws, CfnCondition, CfnMapping, CfnParameter, CfnRule, Fn, type Stack } from "aws-cdk-lib";
+import { STORAGE_CLASSES } from "../src/engine/types.js";
 import { SOURCE_REGION_VALUES, TARGET_REGION_VALUES } from "./regions.js";
-
-/** The storage classes the handler accepts in TARGET_STORAGE_CLASS. */
-export const TARGET_STORAGE_CLASSES = [
-  "STANDARD",
-  "STANDARD_IA",
-  "ONEZONE_IA",
-  "INTELLIGENT_TIERING",
-  "GLACIER",
-  "GLACIER_IR",
-  "DEEP_ARCHIVE",
-  "REDUCED_REDUNDANCY",
-] as const;
 
 /** CloudWatch Logs' allowed retention periods, in days. */
 export const LOG_RETENTION_DAYS = [
@@ -184,7 +173,8 @@ function defineParameters(stack: Stack): SyncParameters {
       type: "String",
       default: "STANDARD",
       description: "Storage class of the objects written to the target.",
-      allowedValues: [...TARGET_STORAGE_CLASSES],
+      // The storage classes the engine accepts (the handler checks TARGET_STORAGE_CLASS against them).
+      allowedValues: [...STORAGE_CLASSES],
     }),
     targetEncryption: p("TargetEncryption", {
       type: "String",
@@ -414,11 +404,21 @@ function defineInterface(stack: Stack, p: SyncParameters): void {
   };
 }
 
-export function defineInputs(stack: Stack): {
+/** The template's inputs, as the stack's parts read them. */
+export interface SyncInputs {
   parameters: SyncParameters;
   conditions: SyncConditions;
   mappings: SyncMappings;
-} {
+}
+
+export type SizingKey = keyof (typeof FILE_SIZE_CONFIG)[keyof typeof FILE_SIZE_CONFIG];
+
+/** A value of the chosen MaxFileSizeCategory's row in the sizing table. */
+export function sizing({ parameters, mappings }: SyncInputs, key: SizingKey): string {
+  return mappings.fileSizeConfig.findInMap(parameters.maxFileSizeCategory.valueAsString, key);
+}
+
+export function defineInputs(stack: Stack): SyncInputs {
   const parameters = defineParameters(stack);
   const conditions = defineConditions(stack, parameters);
   const mappings = defineMappings(stack);

@@ -2,7 +2,6 @@ import {
   Aws,
   CfnCustomResource,
   CfnDeletionPolicy,
-  CfnOutput,
   type CfnResource,
   DefaultStackSynthesizer,
   Fn,
@@ -10,7 +9,6 @@ import {
   Token,
   Validations,
 } from "aws-cdk-lib";
-import { CfnAlarm, CfnDashboard } from "aws-cdk-lib/aws-cloudwatch";
 import { CfnRule } from "aws-cdk-lib/aws-events";
 import { CfnRole } from "aws-cdk-lib/aws-iam";
 import { CfnEventSourceMapping, CfnFunction } from "aws-cdk-lib/aws-lambda";
@@ -19,23 +17,22 @@ import { CfnSecret } from "aws-cdk-lib/aws-secretsmanager";
 import { CfnSubscription, CfnTopic, CfnTopicPolicy } from "aws-cdk-lib/aws-sns";
 import { CfnQueue, CfnQueuePolicy } from "aws-cdk-lib/aws-sqs";
 import type { Construct } from "constructs";
-import { defineInputs, type SyncConditions, type SyncMappings, type SyncParameters } from "./parameters.js";
+import { defineAlarms } from "./alarms.js";
+import { defineDashboard } from "./dashboard.js";
+import { ifString } from "./intrinsics.js";
+import { defineOutputs } from "./outputs.js";
+import { defineInputs, type SyncInputs, sizing } from "./parameters.js";
+import {
+  ASSUME_BY_LAMBDA,
+  failureTopicPolicy,
+  notificationFunctionPolicy,
+  ruleToQueuePolicy,
+  syncFunctionPolicy,
+} from "./policies.js";
+import type { EventRoute, FailureTopic, SyncQueues, TargetSecret } from "./stack-parts.js";
 
-/** The handler's metrics (CloudWatch EMF through Powertools), as src/lambda/telemetry.ts writes them. */
-export const METRICS = {
-  namespace: "S3CrossPartitionSync",
-  dimensions: { service: "s3-cross-partition-sync" },
-  objects: "ObjectsReplicated",
-  bytes: "BytesReplicated",
-  failures: "ReplicationFailures",
-  lag: "ReplicationLag",
-} as const;
-
-/** Lambda runtime of both functions: the handler bundle targets Node 22 (DESIGN.md). */
+/** Lambda runtime of both functions: the one the handler bundle is built for (README.md, The Lambda handler). */
 export const RUNTIME = "nodejs22.x";
-
-/** A queue message at least this old means the queue is not draining. */
-export const OLDEST_MESSAGE_ALARM_SECONDS = 3600;
 
 /** Messages wait this long for a receive; the dead-letter queue keeps them twice as long. */
 const QUEUE_RETENTION_SECONDS = 7 * 24 * 3600;
@@ -50,13 +47,6 @@ export interface SyncStackProps {
   version: string;
 }
 
-type Tokenish = string | ReturnType<typeof Fn.conditionIf>;
-
-/** `Fn::If` as a string-typed property value. */
-function ifString(condition: string, whenTrue: Tokenish, whenFalse: Tokenish): string {
-  return Token.asString(Fn.conditionIf(condition, whenTrue, whenFalse));
-}
-
 /**
  * The whole deployment in one stack: EventBridge rule -> SQS queue (+ dead-letter queue) -> the
  * sync function, the target keys in Secrets Manager, alarms, a dashboard, and a custom resource
@@ -64,9 +54,7 @@ function ifString(condition: string, whenTrue: Tokenish, whenFalse: Tokenish): s
  * resources throughout (no CDK assets, no bootstrap), so the synthesized template is the product.
  */
 export class SyncStack extends Stack {
-  readonly parameters: SyncParameters;
-  readonly conditions: SyncConditions;
-  readonly mappings: SyncMappings;
+  private readonly inputs: SyncInputs;
 
   constructor(scope: Construct, id: string, props: SyncStackProps) {
     super(scope, id, {
@@ -81,21 +69,22 @@ export class SyncStack extends Stack {
       reason:
         "SecretsManagerSecretName and ExistingSecretName hold the names of secrets, not secret values; the key parameters themselves are NoEcho.",
     });
-    const { parameters: p, conditions: c, mappings: m } = defineInputs(this);
-    this.parameters = p;
-    this.conditions = c;
-    this.mappings = m;
+    this.inputs = defineInputs(this);
 
-    const category = p.maxFileSizeCategory.valueAsString;
-    const sizing = (key: string) => m.fileSizeConfig.findInMap(category, key);
-    const sourceBucketArn = Fn.sub("arn:${AWS::Partition}:s3:::${SourceBucketName}");
-    const lambdaPrincipal = { Service: "lambda.amazonaws.com" };
-    const assumeByLambda = {
-      Version: "2012-10-17",
-      Statement: [{ Effect: "Allow", Principal: lambdaPrincipal, Action: "sts:AssumeRole" }],
-    };
+    const secret = this.targetSecret();
+    const topic = this.failureTopic();
+    const queues = this.queues();
+    const { fn, role } = this.syncFunction(props, secret, topic, queues);
+    const route = this.eventRule(queues);
+    this.sourceBucketNotification(props.notificationHandlerCode, route);
+    const alarmArns = defineAlarms(this, this.inputs, { topic, queues, fn });
+    const dashboard = defineDashboard(this, { queues, fn, alarmArns });
+    defineOutputs(this, this.inputs, { secret, topic, queues, fn, role, route, dashboard });
+  }
 
-    // --- Target keys -------------------------------------------------------------------------
+  /** The target keys. */
+  private targetSecret(): TargetSecret {
+    const { parameters: p, conditions: c } = this.inputs;
     const secret = new CfnSecret(this, "TargetAccountCredentials", {
       name: p.secretsManagerSecretName.valueAsString,
       description:
@@ -112,20 +101,24 @@ export class SyncStack extends Stack {
       reason:
         "The secret holds an access key of an IAM user in the other partition (a different AWS account and partition): Secrets Manager cannot rotate it from here. Rotation is the key owner's step, documented in the README (put-secret-value; the function picks the new keys up within 5 minutes).",
     });
-    const secretName = ifString(
+    const name = ifString(
       c.createSecret.logicalId,
       p.secretsManagerSecretName.valueAsString,
       p.existingSecretName.valueAsString,
     );
-    const secretArn = ifString(
+    const arn = ifString(
       c.createSecret.logicalId,
       secret.ref,
       Fn.sub(
         "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:${ExistingSecretName}-??????",
       ),
     );
+    return { name, arn };
+  }
 
-    // --- Notifications -----------------------------------------------------------------------
+  /** Failure notices by e-mail: the alarms and the function publish to the topic. */
+  private failureTopic(): FailureTopic {
+    const { parameters: p, conditions: c } = this.inputs;
     const topic = new CfnTopic(this, "FailureNotificationTopic", {
       displayName: "S3 Cross-Partition Sync Failure Notifications",
     });
@@ -141,40 +134,13 @@ export class SyncStack extends Stack {
     subscription.cfnOptions.condition = c.createSnsNotification;
     const topicPolicy = new CfnTopicPolicy(this, "FailureNotificationTopicPolicy", {
       topics: [topic.ref],
-      policyDocument: {
-        Version: "2012-10-17",
-        Statement: [
-          {
-            Sid: "AllowThisStacksAlarms",
-            Effect: "Allow",
-            Principal: { Service: "cloudwatch.amazonaws.com" },
-            Action: "sns:Publish",
-            Resource: topic.ref,
-            Condition: {
-              ArnLike: {
-                // Alarm names all start with the stack's name (see alarm() below).
-                "aws:SourceArn": Fn.sub(
-                  "arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:${AWS::StackName}-*",
-                ),
-              },
-              StringEquals: { "aws:SourceAccount": Aws.ACCOUNT_ID },
-            },
-          },
-          {
-            Sid: "DenyPublishWithoutTls",
-            Effect: "Deny",
-            Principal: "*",
-            Action: "sns:Publish",
-            Resource: topic.ref,
-            Condition: { Bool: { "aws:SecureTransport": "false" } },
-          },
-        ],
-      },
+      policyDocument: failureTopicPolicy(topic.ref),
     });
     topicPolicy.cfnOptions.condition = c.createSnsNotification;
-    const topicArnOrEmpty = ifString(c.createSnsNotification.logicalId, topic.ref, "");
+    return { topic, arnOrEmpty: ifString(c.createSnsNotification.logicalId, topic.ref, "") };
+  }
 
-    // --- Queues ------------------------------------------------------------------------------
+  private queues(): SyncQueues {
     const deadLetterQueue = new CfnQueue(this, "DeadLetterQueue", {
       messageRetentionPeriod: DEAD_LETTER_RETENTION_SECONDS,
       sqsManagedSseEnabled: true,
@@ -182,78 +148,42 @@ export class SyncStack extends Stack {
     // Queued work dies with the stack: the source bucket stays the truth, and a backfill rebuilds it.
     this.deletionPolicy(deadLetterQueue, CfnDeletionPolicy.DELETE);
     const queue = new CfnQueue(this, "SyncQueue", {
-      visibilityTimeout: Token.asNumber(sizing("VisibilityTimeoutSeconds")),
+      visibilityTimeout: Token.asNumber(sizing(this.inputs, "VisibilityTimeoutSeconds")),
       messageRetentionPeriod: QUEUE_RETENTION_SECONDS,
       sqsManagedSseEnabled: true,
       redrivePolicy: {
         deadLetterTargetArn: deadLetterQueue.attrArn,
-        maxReceiveCount: p.retryAttempts.valueAsNumber,
+        maxReceiveCount: this.inputs.parameters.retryAttempts.valueAsNumber,
       },
     });
-
     this.deletionPolicy(queue, CfnDeletionPolicy.DELETE);
+    return { queue, deadLetterQueue };
+  }
 
-    // --- Sync function -----------------------------------------------------------------------
+  private syncFunction(
+    props: SyncStackProps,
+    secret: TargetSecret,
+    topic: FailureTopic,
+    queues: SyncQueues,
+  ): { fn: CfnFunction; role: CfnRole } {
+    const { parameters: p, conditions: c } = this.inputs;
     const logGroup = new CfnLogGroup(this, "SyncFunctionLogGroup", {
       retentionInDays: p.logRetentionDays.valueAsNumber,
     });
     this.deletionPolicy(logGroup, CfnDeletionPolicy.RETAIN);
     const role = new CfnRole(this, "LambdaExecutionRole", {
       description: "s3-cross-partition-sync function: reads the source bucket, the target keys and its queue",
-      assumeRolePolicyDocument: assumeByLambda,
+      assumeRolePolicyDocument: ASSUME_BY_LAMBDA,
       policies: [
         {
           policyName: "S3CrossPartitionSyncPolicy",
-          policyDocument: {
-            Version: "2012-10-17",
-            Statement: [
-              {
-                Sid: "ReadSourceObjects",
-                Effect: "Allow",
-                Action: [
-                  "s3:GetObject",
-                  "s3:GetObjectVersion",
-                  "s3:GetObjectTagging",
-                  "s3:GetObjectVersionTagging",
-                ],
-                Resource: Fn.sub("arn:${AWS::Partition}:s3:::${SourceBucketName}/${S3PrefixFilter}*"),
-              },
-              {
-                Sid: "ListSourceBucket",
-                Effect: "Allow",
-                Action: "s3:ListBucket",
-                Resource: sourceBucketArn,
-              },
-              {
-                Sid: "ReadTargetKeys",
-                Effect: "Allow",
-                Action: "secretsmanager:GetSecretValue",
-                Resource: secretArn,
-              },
-              {
-                Sid: "ConsumeAndQueueWork",
-                Effect: "Allow",
-                Action: [
-                  "sqs:ReceiveMessage",
-                  "sqs:DeleteMessage",
-                  "sqs:GetQueueAttributes",
-                  "sqs:SendMessage",
-                ],
-                Resource: queue.attrArn,
-              },
-              {
-                Sid: "WriteLogs",
-                Effect: "Allow",
-                Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
-                Resource: logGroup.attrArn,
-              },
-              Fn.conditionIf(
-                c.createSnsNotification.logicalId,
-                { Sid: "PublishFailures", Effect: "Allow", Action: "sns:Publish", Resource: topic.ref },
-                Aws.NO_VALUE,
-              ),
-            ],
-          },
+          policyDocument: syncFunctionPolicy({
+            secretArn: secret.arn,
+            queueArn: queues.queue.attrArn,
+            logGroupArn: logGroup.attrArn,
+            topicArn: topic.topic.ref,
+            topicCondition: c.createSnsNotification.logicalId,
+          }),
         },
       ],
     });
@@ -271,9 +201,9 @@ export class SyncStack extends Stack {
       handler: "index.handler",
       code: { zipFile: props.handlerCode },
       role: role.attrArn,
-      timeout: Token.asNumber(sizing("TimeoutSeconds")),
-      memorySize: Token.asNumber(sizing("MemorySize")),
-      ephemeralStorage: { size: Token.asNumber(sizing("TmpDirectorySize")) },
+      timeout: Token.asNumber(sizing(this.inputs, "TimeoutSeconds")),
+      memorySize: Token.asNumber(sizing(this.inputs, "MemorySize")),
+      ephemeralStorage: { size: Token.asNumber(sizing(this.inputs, "TmpDirectorySize")) },
       loggingConfig: { logGroup: logGroup.ref },
       environment: {
         variables: {
@@ -281,14 +211,14 @@ export class SyncStack extends Stack {
           TARGET_REGION: p.targetRegion.valueAsString,
           SOURCE_BUCKET: p.sourceBucketName.valueAsString,
           TARGET_BUCKET: p.targetBucketName.valueAsString,
-          SECRETS_MANAGER_SECRET_NAME: secretName,
+          SECRETS_MANAGER_SECRET_NAME: secret.name,
           S3_PREFIX_FILTER: p.s3PrefixFilter.valueAsString,
           RETRY_ATTEMPTS: Token.asString(p.retryAttempts.value),
           ENABLE_SNS_NOTIFICATION: p.enableSnsNotification.valueAsString,
-          SNS_TOPIC_ARN: topicArnOrEmpty,
-          MAX_FILE_SIZE_CATEGORY: category,
+          SNS_TOPIC_ARN: topic.arnOrEmpty,
+          MAX_FILE_SIZE_CATEGORY: p.maxFileSizeCategory.valueAsString,
           SYNC_DELETES: p.syncDeletes.valueAsString,
-          QUEUE_URL: queue.ref,
+          QUEUE_URL: queues.queue.ref,
           TARGET_STORAGE_CLASS: p.targetStorageClass.valueAsString,
           TARGET_SSE: p.targetEncryption.valueAsString,
           TARGET_SSE_KMS_KEY_ID: p.targetKmsKeyId.valueAsString,
@@ -298,10 +228,10 @@ export class SyncStack extends Stack {
     Validations.of(fn).acknowledge({
       id: "AwsSolutions-L1",
       reason:
-        "DESIGN.md fixes nodejs22.x as the handler's Lambda runtime, the one its bundle is tested for; moving to a newer runtime is a deliberate, tested change.",
+        "nodejs22.x is the runtime the handler bundle is built and tested for (README.md, The Lambda handler); moving to a newer runtime is a deliberate, tested change.",
     });
     const eventSource = new CfnEventSourceMapping(this, "SyncQueueEventSource", {
-      eventSourceArn: queue.attrArn,
+      eventSourceArn: queues.queue.attrArn,
       functionName: fn.ref,
       batchSize: 10,
       functionResponseTypes: ["ReportBatchItemFailures"],
@@ -309,8 +239,12 @@ export class SyncStack extends Stack {
       enabled: true,
     });
     eventSource.addResourceDependency(role);
+    return { fn, role };
+  }
 
-    // --- Events: S3 -> EventBridge rule -> queue ---------------------------------------------
+  /** Events: S3 -> EventBridge rule -> queue. */
+  private eventRule(queues: SyncQueues): EventRoute {
+    const { parameters: p, conditions: c } = this.inputs;
     const rule = new CfnRule(this, "S3EventRule", {
       description: "Source bucket object events (key prefix filtered) to the sync queue",
       state: "ENABLED",
@@ -333,71 +267,37 @@ export class SyncStack extends Stack {
       targets: [
         {
           id: "SyncQueue",
-          arn: queue.attrArn,
-          deadLetterConfig: { arn: deadLetterQueue.attrArn },
+          arn: queues.queue.attrArn,
+          deadLetterConfig: { arn: queues.deadLetterQueue.attrArn },
           retryPolicy: { maximumEventAgeInSeconds: 86400, maximumRetryAttempts: 185 },
         },
       ],
     });
-    const denyWithoutTls = (queueArn: string) => ({
-      Sid: "DenyWithoutTls",
-      Effect: "Deny",
-      Principal: "*",
-      Action: "sqs:*",
-      Resource: queueArn,
-      Condition: { Bool: { "aws:SecureTransport": "false" } },
-    });
-    const allowRule = (queueArn: string) => ({
-      Sid: "AllowSourceBucketRule",
-      Effect: "Allow",
-      Principal: { Service: "events.amazonaws.com" },
-      Action: "sqs:SendMessage",
-      Resource: queueArn,
-      Condition: { ArnEquals: { "aws:SourceArn": rule.attrArn } },
-    });
     const queuePolicy = new CfnQueuePolicy(this, "SyncQueuePolicy", {
-      queues: [queue.ref],
-      policyDocument: {
-        Version: "2012-10-17",
-        Statement: [allowRule(queue.attrArn), denyWithoutTls(queue.attrArn)],
-      },
+      queues: [queues.queue.ref],
+      policyDocument: ruleToQueuePolicy(queues.queue.attrArn, rule.attrArn),
     });
     new CfnQueuePolicy(this, "DeadLetterQueuePolicy", {
-      queues: [deadLetterQueue.ref],
-      policyDocument: {
-        Version: "2012-10-17",
-        Statement: [allowRule(deadLetterQueue.attrArn), denyWithoutTls(deadLetterQueue.attrArn)],
-      },
+      queues: [queues.deadLetterQueue.ref],
+      policyDocument: ruleToQueuePolicy(queues.deadLetterQueue.attrArn, rule.attrArn),
     });
+    return { rule, queuePolicy };
+  }
 
-    // --- EventBridge delivery on the existing source bucket (custom resource) ----------------
+  /** EventBridge delivery on the existing source bucket (custom resource). */
+  private sourceBucketNotification(code: string, route: EventRoute): void {
+    const p = this.inputs.parameters;
     const notificationLogGroup = new CfnLogGroup(this, "EventBridgeNotificationLogGroup", {
       retentionInDays: p.logRetentionDays.valueAsNumber,
     });
     this.deletionPolicy(notificationLogGroup, CfnDeletionPolicy.RETAIN);
     const notificationRole = new CfnRole(this, "EventBridgeNotificationRole", {
       description: "s3-cross-partition-sync: turns on EventBridge delivery for the source bucket",
-      assumeRolePolicyDocument: assumeByLambda,
+      assumeRolePolicyDocument: ASSUME_BY_LAMBDA,
       policies: [
         {
           policyName: "SourceBucketNotificationPolicy",
-          policyDocument: {
-            Version: "2012-10-17",
-            Statement: [
-              {
-                Sid: "MergeSourceBucketNotifications",
-                Effect: "Allow",
-                Action: ["s3:GetBucketNotification", "s3:PutBucketNotification"],
-                Resource: sourceBucketArn,
-              },
-              {
-                Sid: "WriteLogs",
-                Effect: "Allow",
-                Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
-                Resource: notificationLogGroup.attrArn,
-              },
-            ],
-          },
+          policyDocument: notificationFunctionPolicy(notificationLogGroup.attrArn),
         },
       ],
     });
@@ -407,7 +307,7 @@ export class SyncStack extends Stack {
       runtime: RUNTIME,
       architectures: ["x86_64"],
       handler: "index.handler",
-      code: { zipFile: props.notificationHandlerCode },
+      code: { zipFile: code },
       role: notificationRole.attrArn,
       timeout: 120,
       memorySize: 128,
@@ -427,179 +327,8 @@ export class SyncStack extends Stack {
     // The function always answers (it keeps 10 s for it); should it not, fail after 5 minutes, not an hour.
     sourceNotification.addPropertyOverride("ServiceTimeout", 300);
     // Deliver only once the rule and its queue permission exist; on deletion, stop delivery first.
-    sourceNotification.addResourceDependency(rule);
-    sourceNotification.addResourceDependency(queuePolicy);
-
-    // --- Alarms and dashboard ----------------------------------------------------------------
-    const alarmActions = Fn.conditionIf(c.createSnsNotification.logicalId, [topic.ref], Aws.NO_VALUE);
-    const alarm = (
-      id: string,
-      name: string,
-      props: Omit<ConstructorParameters<typeof CfnAlarm>[2], "alarmName">,
-    ) => {
-      const created = new CfnAlarm(this, id, {
-        alarmName: Fn.sub(`\${AWS::StackName}-${name}`),
-        alarmActions: alarmActions as unknown as string[],
-        treatMissingData: "notBreaching",
-        ...props,
-      });
-      return created;
-    };
-    const deadLetterAlarm = alarm("DeadLetterQueueAlarm", "dead-letter-queue-not-empty", {
-      alarmDescription:
-        "Messages reached the dead-letter queue: an object (or a source event) failed RetryAttempts times. Read the function's logs for the keys and errors, fix the cause, then move the messages back with the README's redrive command.",
-      namespace: "AWS/SQS",
-      metricName: "ApproximateNumberOfMessagesVisible",
-      dimensions: [{ name: "QueueName", value: deadLetterQueue.attrQueueName }],
-      statistic: "Maximum",
-      period: 300,
-      evaluationPeriods: 1,
-      threshold: 1,
-      comparisonOperator: "GreaterThanOrEqualToThreshold",
-    });
-    const errorsAlarm = alarm("FunctionErrorsAlarm", "function-errors", {
-      alarmDescription:
-        "The sync function failed whole invocations: a crash, a timeout, running out of memory, or a configuration error in its environment. Failed objects alone do not count here: they are reported per message and end in the dead-letter queue.",
-      namespace: "AWS/Lambda",
-      metricName: "Errors",
-      dimensions: [{ name: "FunctionName", value: fn.ref }],
-      statistic: "Sum",
-      period: 300,
-      evaluationPeriods: 1,
-      threshold: 1,
-      comparisonOperator: "GreaterThanOrEqualToThreshold",
-    });
-    const ageAlarm = alarm("OldestMessageAgeAlarm", "queue-not-draining", {
-      alarmDescription: `The oldest message in the sync queue has waited over ${OLDEST_MESSAGE_ALARM_SECONDS / 60} minutes: the function is not keeping up (throttled, failing, MaxConcurrency too low) or a large backfill is running. Objects are synced late, not lost.`,
-      namespace: "AWS/SQS",
-      metricName: "ApproximateAgeOfOldestMessage",
-      dimensions: [{ name: "QueueName", value: queue.attrQueueName }],
-      statistic: "Maximum",
-      period: 300,
-      evaluationPeriods: 3,
-      threshold: OLDEST_MESSAGE_ALARM_SECONDS,
-      comparisonOperator: "GreaterThanOrEqualToThreshold",
-    });
-    const dashboard = new CfnDashboard(this, "SyncDashboard", {
-      dashboardName: Fn.sub("${AWS::StackName}-sync"),
-      dashboardBody: this.toJsonString(
-        dashboardBody({
-          region: Aws.REGION,
-          functionName: fn.ref,
-          queueName: queue.attrQueueName,
-          deadLetterQueueName: deadLetterQueue.attrQueueName,
-          alarmArns: [deadLetterAlarm.attrArn, errorsAlarm.attrArn, ageAlarm.attrArn],
-        }),
-      ),
-    });
-
-    // --- Outputs -----------------------------------------------------------------------------
-    const output = (
-      id: string,
-      description: string,
-      value: string,
-      condition?: SyncConditions[keyof SyncConditions],
-    ) => {
-      // Construct IDs are shared with the parameters (an output may be named like one); logical IDs are not.
-      const created = new CfnOutput(this, `Output${id}`, {
-        description,
-        value,
-        ...(condition ? { condition } : {}),
-      });
-      created.overrideLogicalId(id);
-    };
-    // AWS CLI v2 reads --payload as base64 unless told otherwise.
-    const invoke = (payload: string, file: string) =>
-      Fn.sub(
-        `aws lambda invoke --region \${AWS::Region} --function-name \${SyncLambdaFunction} --cli-binary-format raw-in-base64-out --payload '${payload}' ${file}`,
-      );
-    output("LambdaFunctionName", "Sync Lambda Function Name", fn.ref);
-    output(
-      "LambdaExecutionRoleArn",
-      "The sync function's role (grant it kms:Decrypt in the key policy of a KMS-encrypted source bucket or secret)",
-      role.attrArn,
-    );
-    output("SecretsManagerSecretName", "Secrets Manager Secret Name (the target keys)", secretName);
-    output("EventBridgeRuleName", "EventBridge Rule Name", rule.ref);
-    output("QueueUrl", "Sync queue (events, continuations, backfill pages)", queue.ref);
-    output(
-      "DeadLetterQueueUrl",
-      "Dead-letter queue: messages that failed RetryAttempts times",
-      deadLetterQueue.ref,
-    );
-    output("DeadLetterQueueArn", "Dead-letter queue ARN (source of a redrive)", deadLetterQueue.attrArn);
-    output(
-      "SetupInfo",
-      "Setup Information and Next Steps",
-      Fn.sub(
-        [
-          "S3 cross-partition sync deployed.",
-          "Source: ${SourceBucketName} (${SourceRegion}) -> Target: ${TargetBucketName} (${TargetRegion})",
-          "Function: ${SyncLambdaFunction}; queue: ${SyncQueue.QueueName}; dead-letter queue: ${DeadLetterQueue.QueueName}; rule: ${S3EventRule}",
-          "Prefix filter: '${S3PrefixFilter}'; size category: ${MaxFileSizeCategory}; retry attempts: ${RetryAttempts}; sync deletes: ${SyncDeletes}; SNS notifications: ${EnableSNSNotification}",
-          "EventBridge delivery on ${SourceBucketName} is on (the stack turned it on if it was off); the bucket's other event notifications are unchanged.",
-          'Target keys: secret ${TargetSecretName}, JSON {"AccessKeyId": "...", "SecretAccessKey": "..."}. Deployed without TargetAccessKeyId? Put the keys there now (README.md: Rotating the target keys).',
-          "The target keys need write access to ${TargetBucketName}: README.md, Target account permissions.",
-          "New objects sync from now on; objects already in the bucket after a backfill (BackfillCommand).",
-        ].join("\n"),
-        { TargetSecretName: secretName },
-      ),
-    );
-    output(
-      "TestCommand",
-      "Test sync function manually (copies one key now)",
-      ifString(
-        c.hasPrefixFilter.logicalId,
-        invoke('{"test_key":"${S3PrefixFilter}test/sample.txt"}', "response.json"),
-        invoke('{"test_key":"test/sample.txt"}', "response.json"),
-      ),
-    );
-    output(
-      "BackfillCommand",
-      "Copy the objects already in the source bucket (queues them page by page; progress on the dashboard)",
-      invoke('{"backfill":{"prefix":"${S3PrefixFilter}"}}', "backfill.json"),
-    );
-    output(
-      "LambdaConfiguration",
-      "Lambda Configuration Details",
-      Fn.sub(
-        [
-          "Speed setting (MaxFileSizeCategory): ${MaxFileSizeCategory}; no object size limit",
-          "Lambda memory: ${MemorySize} MB; /tmp: ${TmpSize} MB (unused: objects stream); timeout: ${TimeoutSeconds} s",
-          "Queue visibility timeout: ${VisibilityTimeoutSeconds} s; dead-letter after ${RetryAttempts} receives; at most ${MaxConcurrency} concurrent invocations",
-        ].join("\n"),
-        {
-          MemorySize: sizing("MemorySize"),
-          TmpSize: sizing("TmpDirectorySize"),
-          TimeoutSeconds: sizing("TimeoutSeconds"),
-          VisibilityTimeoutSeconds: sizing("VisibilityTimeoutSeconds"),
-        },
-      ),
-    );
-    output(
-      "DashboardName",
-      "CloudWatch dashboard: objects, bytes, failures, replication lag, queues",
-      dashboard.ref,
-    );
-    output(
-      "DashboardUrl",
-      "CloudWatch dashboard in the console",
-      Fn.sub(
-        "https://${ConsoleHost}/cloudwatch/home?region=${AWS::Region}#dashboards:name=${SyncDashboard}",
-        {
-          ConsoleHost: m.partitionConfig.findInMap(Aws.PARTITION, "ConsoleHost"),
-        },
-      ),
-    );
-    output("SNSTopicArn", "SNS Topic ARN for failure notifications", topic.ref, c.createSnsNotification);
-    output(
-      "SNSSetupInfo",
-      "SNS Notification Setup Information",
-      Fn.sub(
-        "SNS topic: ${FailureNotificationTopic}; e-mail: ${NotificationEmail}. Confirm the subscription from the e-mail AWS sent, or no notice arrives.",
-      ),
-      c.createSnsNotification,
-    );
+    sourceNotification.addResourceDependency(route.rule);
+    sourceNotification.addResourceDependency(route.queuePolicy);
   }
 
   /** An explicit policy for a stateful resource (logs outlive the stack; keys and queued work do not). */
@@ -607,109 +336,4 @@ export class SyncStack extends Stack {
     resource.cfnOptions.deletionPolicy = policy;
     resource.cfnOptions.updateReplacePolicy = policy;
   }
-}
-
-interface DashboardRefs {
-  region: string;
-  functionName: string;
-  queueName: string;
-  deadLetterQueueName: string;
-  alarmArns: string[];
-}
-
-/** The dashboard: the handler's metrics first, then the queues and the function. */
-export function dashboardBody(refs: DashboardRefs): Record<string, unknown> {
-  const custom = (metric: string, stat: string, label: string) => [
-    METRICS.namespace,
-    metric,
-    "service",
-    METRICS.dimensions.service,
-    { stat, label },
-  ];
-  const widget = (
-    x: number,
-    y: number,
-    title: string,
-    metrics: unknown[],
-    extra: Record<string, unknown> = {},
-  ) => ({
-    type: "metric",
-    x,
-    y,
-    width: 8,
-    height: 6,
-    properties: { title, region: refs.region, view: "timeSeries", period: 300, metrics, ...extra },
-  });
-  return {
-    widgets: [
-      {
-        type: "alarm",
-        x: 0,
-        y: 0,
-        width: 24,
-        height: 2,
-        properties: { title: "Alarms", alarms: refs.alarmArns },
-      },
-      widget(0, 2, "Objects replicated and failed", [
-        custom(METRICS.objects, "Sum", "ObjectsReplicated"),
-        custom(METRICS.failures, "Sum", "ReplicationFailures"),
-      ]),
-      widget(8, 2, "Bytes replicated", [custom(METRICS.bytes, "Sum", "BytesReplicated")]),
-      widget(16, 2, "Replication lag (event to verified copy, ms)", [
-        custom(METRICS.lag, "p50", "p50"),
-        custom(METRICS.lag, "p90", "p90"),
-        custom(METRICS.lag, "Maximum", "max"),
-      ]),
-      widget(0, 8, "Sync queue", [
-        [
-          "AWS/SQS",
-          "ApproximateNumberOfMessagesVisible",
-          "QueueName",
-          refs.queueName,
-          { stat: "Maximum", label: "waiting" },
-        ],
-        [
-          "AWS/SQS",
-          "ApproximateNumberOfMessagesNotVisible",
-          "QueueName",
-          refs.queueName,
-          { stat: "Maximum", label: "in progress" },
-        ],
-        [
-          "AWS/SQS",
-          "ApproximateNumberOfMessagesVisible",
-          "QueueName",
-          refs.deadLetterQueueName,
-          { stat: "Maximum", label: "dead-letter queue" },
-        ],
-      ]),
-      widget(8, 8, "Age of oldest message (s)", [
-        [
-          "AWS/SQS",
-          "ApproximateAgeOfOldestMessage",
-          "QueueName",
-          refs.queueName,
-          { stat: "Maximum", label: "sync queue" },
-        ],
-      ]),
-      widget(16, 8, "Function", [
-        [
-          "AWS/Lambda",
-          "Invocations",
-          "FunctionName",
-          refs.functionName,
-          { stat: "Sum", label: "invocations" },
-        ],
-        ["AWS/Lambda", "Errors", "FunctionName", refs.functionName, { stat: "Sum", label: "errors" }],
-        ["AWS/Lambda", "Throttles", "FunctionName", refs.functionName, { stat: "Sum", label: "throttles" }],
-        [
-          "AWS/Lambda",
-          "ConcurrentExecutions",
-          "FunctionName",
-          refs.functionName,
-          { stat: "Maximum", label: "concurrency" },
-        ],
-      ]),
-    ],
-  };
 }

@@ -1,19 +1,10 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { Outcome } from "../engine/index.js";
+import { METRIC, METRIC_NAMESPACE, SERVICE_NAME } from "./metric-names.js";
 
-const SERVICE = "s3-cross-partition-sync";
-
-export const logger = new Logger({ serviceName: SERVICE });
-export const metrics = new Metrics({ namespace: "S3CrossPartitionSync", serviceName: SERVICE });
-
-/** The metric names the stack's dashboard and alarms read. */
-export const METRIC = {
-  objects: "ObjectsReplicated",
-  bytes: "BytesReplicated",
-  failures: "ReplicationFailures",
-  lag: "ReplicationLag",
-} as const;
+export const logger = new Logger({ serviceName: SERVICE_NAME });
+export const metrics = new Metrics({ namespace: METRIC_NAMESPACE, serviceName: SERVICE_NAME });
 
 /** One log line and the metrics for one object, whatever became of it. */
 export function recordOutcome(outcome: Outcome, startedAt: number, eventTime: string | undefined): void {

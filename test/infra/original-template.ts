@@ -1,6 +1,11 @@
 // The original s3-cross-account-sync-minimal-template.yaml that users adopted (the AWS China ->
 // Global sample), transcribed: its parameters and the commands its README told them to run. Our
 // template must accept every one of these unchanged.
+//
+// A fixed reference, not a copy of the code: where infra/ holds the same values (the original's
+// regions in infra/regions.ts, its bucket-name pattern in infra/parameters.ts), the tests compare
+// the template against these, so a change in infra/ that breaks compatibility fails. Never import
+// them from infra/.
 import type { CfnParameterDefinition } from "./support.js";
 
 const BUCKET_NAME = {

@@ -3,6 +3,7 @@
 // must be there, and its tables must match the template.
 import { beforeAll, describe, expect, it } from "vitest";
 import { TEMPLATE_FILE } from "../../infra/app.js";
+import { METRIC, METRIC_NAMESPACE, SERVICE_NAME } from "../../src/worker/metric-names.js";
 import { ORIGINAL_QUICK_START } from "./original-template.js";
 import { type CfnTemplate, deploymentProblems, readRepoFile, synthTemplate } from "./support.js";
 
@@ -171,5 +172,15 @@ describe("the README's deployment reference", () => {
     expect(section).toContain("aws secretsmanager put-secret-value");
     expect(section).toContain(`--payload '{"backfill":{"prefix":""}}'`);
     expect(section).toContain("aws sqs start-message-move-task");
+  });
+});
+
+describe("the README's metrics", () => {
+  // Published names: dashboards and alarms outside this stack are built on them.
+  it("name the namespace, the dimension and every metric the worker writes", () => {
+    const readme = readRepoFile("README.md");
+    expect(readme).toContain(`namespace \`${METRIC_NAMESPACE}\``);
+    expect(readme).toContain(`\`service=${SERVICE_NAME}\``);
+    for (const name of Object.values(METRIC)) expect(readme).toMatch(new RegExp(`^\\| \`${name}\` \\|`, "m"));
   });
 });

@@ -2,9 +2,10 @@
 // concrete deployments (China -> Global and Global -> China) through a small evaluator.
 import { Match, Template } from "aws-cdk-lib/assertions";
 import { beforeAll, describe, expect, it } from "vitest";
+import { OLDEST_MESSAGE_ALARM_SECONDS } from "../../infra/alarms.js";
 import { readNotificationHandler } from "../../infra/app.js";
-import { METRICS, OLDEST_MESSAGE_ALARM_SECONDS } from "../../infra/stack.js";
 import { loadHandlerConfig } from "../../src/lambda/handler-config.js";
+import { METRIC, METRIC_NAMESPACE, SERVICE_NAME } from "../../src/worker/metric-names.js";
 import { ORIGINAL_OUTPUTS } from "./original-template.js";
 import {
   type CfnTemplate,
@@ -580,12 +581,10 @@ describe("notifications and alarms", () => {
     };
     const custom = body.widgets
       .flatMap((widget) => widget.properties.metrics ?? [])
-      .filter((metric) => metric[0] === METRICS.namespace);
+      .filter((metric) => metric[0] === METRIC_NAMESPACE);
     const names = new Set(custom.map((metric) => metric[1]));
-    expect(names).toEqual(
-      new Set(["ObjectsReplicated", "BytesReplicated", "ReplicationFailures", "ReplicationLag"]),
-    );
-    for (const metric of custom) expect(metric.slice(2, 4)).toEqual(["service", "s3-cross-partition-sync"]);
+    expect(names).toEqual(new Set(Object.values(METRIC)));
+    for (const metric of custom) expect(metric.slice(2, 4)).toEqual(["service", SERVICE_NAME]);
     for (const widget of body.widgets.filter((w) => w.type === "metric"))
       expect(widget.properties.region).toBe("cn-north-1");
     expect(body.widgets[0]?.properties).toMatchObject({ title: "Alarms" });

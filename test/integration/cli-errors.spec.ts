@@ -3,7 +3,8 @@
 import { appendFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { beforeAll, describe, expect, it } from "vitest";
-import { type CliResult, runCli, usePartitionPair } from "../support/cli.js";
+import { type CliResult, runCli } from "../support/cli.js";
+import { usePartitionPair } from "../support/partition-pair.js";
 import {
   bytesOf,
   createBucket,

@@ -3,7 +3,8 @@
 import { DeleteObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { describe, expect, it } from "vitest";
 import { SOURCE_ETAG_METADATA_KEY, userMetadata } from "../../src/engine/index.js";
-import { runCli, type TransferJson, usePartitionPair } from "../support/cli.js";
+import { runCli, type TransferJson } from "../support/cli.js";
+import { usePartitionPair } from "../support/partition-pair.js";
 import {
   bytesOf,
   createBucket,
@@ -20,7 +21,7 @@ import {
   tagsOf,
 } from "../support/s3-fixtures.js";
 
-/** The `--json` summary of copy and sync, key for key as DESIGN.md fixes it. */
+/** The `--json` summary of copy and sync, key for key as README.md (Output and exit codes) gives it. */
 const TRANSFER_SUMMARY_KEYS = ["copied", "skipped", "deleted", "failed", "bytes", "seconds", "failures"];
 
 const SPECIAL_KEYS = [
@@ -556,7 +557,7 @@ describe("a source overwritten during a multipart copy", () => {
 });
 
 describe("--json", () => {
-  it("prints exactly the DESIGN.md summary for copy and nothing else on stdout", async () => {
+  it("prints exactly the README's --json summary for copy and nothing else on stdout", async () => {
     const { sourceBucket, targetBucket } = await buckets("json");
     await putObject(fx.sourceClient, sourceBucket, "a.txt", Buffer.from("hello"));
 

@@ -1,10 +1,10 @@
 // The built Lambda bundle, driven end to end: two MinIO servers for S3 (China source, Global
 // target) and moto for Secrets Manager, SQS and SNS, reached through the SDK's standard endpoint
 // variables, exactly as the function would reach AWS.
-import { DeleteObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { DeleteObjectCommand } from "@aws-sdk/client-s3";
 import { CreateTopicCommand } from "@aws-sdk/client-sns";
 import { DeleteMessageBatchCommand, DeleteMessageCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import {
   clockAllowing,
   coldStart,
@@ -14,18 +14,16 @@ import {
   sqsEvent,
   sqsEventFromMessages,
 } from "../support/lambda.js";
-import { type S3Server, s3ClientFor, startPartitionPair } from "../support/minio.js";
 import {
   createQueueWithDlq,
   drainQueue,
-  type MotoServer,
   parseSnsEnvelope,
   putSecret,
   snsClientFor,
   sqsClientFor,
-  startMoto,
   subscribeQueueToTopic,
 } from "../support/moto.js";
+import { usePartitionPair } from "../support/partition-pair.js";
 import {
   bytesOf,
   createBucket,
@@ -39,20 +37,7 @@ import {
   unquote,
 } from "../support/s3-fixtures.js";
 
-let servers: { source: S3Server; target: S3Server; stop(): Promise<void> };
-let moto: MotoServer;
-let src: S3Client;
-let dst: S3Client;
-
-beforeAll(async () => {
-  [servers, moto] = await Promise.all([startPartitionPair(), startMoto()]);
-  src = s3ClientFor(servers.source);
-  dst = s3ClientFor(servers.target);
-});
-
-afterAll(async () => {
-  await Promise.all([servers?.stop(), moto?.stop()]);
-});
+const pair = usePartitionPair({ moto: true });
 
 const SPECIAL_KEYS = ["data/with space.txt", "data/plus+sign.txt", "data/100%.txt", "data/中文 文件+1%.txt"];
 
@@ -69,25 +54,25 @@ let setupCount = 0;
 async function setup(overrides: Record<string, string> = {}): Promise<Setup> {
   setupCount++;
   const [sourceBucket, targetBucket] = await Promise.all([
-    createBucket(src, "hsrc"),
-    createBucket(dst, "hdst"),
+    createBucket(pair.sourceClient, "hsrc"),
+    createBucket(pair.targetClient, "hdst"),
   ]);
   const secretName = `target-keys-${setupCount}`;
-  await putSecret(moto, secretName, {
-    AccessKeyId: servers.target.accessKeyId,
-    SecretAccessKey: servers.target.secretAccessKey,
+  await putSecret(pair.moto, secretName, {
+    AccessKeyId: pair.target.accessKeyId,
+    SecretAccessKey: pair.target.secretAccessKey,
   });
   const env = {
-    ...moto.env(),
+    ...pair.moto.env(),
     // The function's own role reads the source: the default chain, here the source's keys.
-    AWS_ACCESS_KEY_ID: servers.source.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: servers.source.secretAccessKey,
-    SOURCE_REGION: servers.source.region,
-    TARGET_REGION: servers.target.region,
+    AWS_ACCESS_KEY_ID: pair.source.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: pair.source.secretAccessKey,
+    SOURCE_REGION: pair.source.region,
+    TARGET_REGION: pair.target.region,
     SOURCE_BUCKET: sourceBucket,
     TARGET_BUCKET: targetBucket,
-    SOURCE_ENDPOINT: servers.source.endpoint,
-    TARGET_ENDPOINT: servers.target.endpoint,
+    SOURCE_ENDPOINT: pair.source.endpoint,
+    TARGET_ENDPOINT: pair.target.endpoint,
     SECRETS_MANAGER_SECRET_NAME: secretName,
     S3_PREFIX_FILTER: "data/",
     RETRY_ATTEMPTS: "2",
@@ -117,7 +102,10 @@ function captureObjectLogs() {
 }
 
 async function expectSameObject(s: Setup, key: string): Promise<void> {
-  const [a, b] = await Promise.all([getBytes(src, s.sourceBucket, key), getBytes(dst, s.targetBucket, key)]);
+  const [a, b] = await Promise.all([
+    getBytes(pair.sourceClient, s.sourceBucket, key),
+    getBytes(pair.targetClient, s.targetBucket, key),
+  ]);
   expect(b.equals(a), key).toBe(true);
 }
 
@@ -127,7 +115,7 @@ describe("event shapes", () => {
     const handler = coldStart(s.env);
     const keysFor = (shape: string) => SPECIAL_KEYS.map((key) => key.replace("data/", `data/${shape}/`));
     const all = ["sqs-eb", "sqs-s3", "direct-eb", "direct-s3"].flatMap(keysFor);
-    await Promise.all(all.map((key) => putObject(src, s.sourceBucket, key, bytesOf(100))));
+    await Promise.all(all.map((key) => putObject(pair.sourceClient, s.sourceBucket, key, bytesOf(100))));
 
     const batch = sqsEvent([
       ...keysFor("sqs-eb").map((key) => JSON.stringify(eventBridgeEvent(s.sourceBucket, key))),
@@ -137,13 +125,13 @@ describe("event shapes", () => {
     for (const key of keysFor("direct-eb")) await handler(eventBridgeEvent(s.sourceBucket, key));
     await handler(s3Notification(s.sourceBucket, keysFor("direct-s3")));
 
-    expect((await listKeys(dst, s.targetBucket)).sort()).toEqual([...all].sort());
+    expect((await listKeys(pair.targetClient, s.targetBucket)).sort()).toEqual([...all].sort());
     for (const key of all) await expectSameObject(s, key);
   });
 
   it("answers the original manual test payload in its original shape", async () => {
     const s = await setup({ S3_PREFIX_FILTER: "" });
-    await putObject(src, s.sourceBucket, "test/sample.txt", Buffer.from("hello"));
+    await putObject(pair.sourceClient, s.sourceBucket, "test/sample.txt", Buffer.from("hello"));
     const handler = coldStart(s.env);
     expect(await handler({ test_key: "test/sample.txt" })).toEqual({
       statusCode: 200,
@@ -157,21 +145,21 @@ describe("event shapes", () => {
 
   it("acknowledges events for other buckets and outside the prefix without copying", async () => {
     const s = await setup();
-    await putObject(src, s.sourceBucket, "logs/outside.txt", bytesOf(10));
+    await putObject(pair.sourceClient, s.sourceBucket, "logs/outside.txt", bytesOf(10));
     const handler = coldStart(s.env);
     const batch = sqsEvent([
       JSON.stringify(eventBridgeEvent(s.sourceBucket, "logs/outside.txt")),
       JSON.stringify(eventBridgeEvent("another-bucket", "data/x.txt")),
     ]);
     expect(failedIds(await handler(batch))).toEqual([]);
-    expect(await listKeys(dst, s.targetBucket)).toEqual([]);
+    expect(await listKeys(pair.targetClient, s.targetBucket)).toEqual([]);
   });
 });
 
 describe("failures", () => {
   it("reports exactly the failing message of a batch", async () => {
     const s = await setup();
-    await putObject(src, s.sourceBucket, "data/good.txt", bytesOf(10));
+    await putObject(pair.sourceClient, s.sourceBucket, "data/good.txt", bytesOf(10));
     const handler = coldStart(s.env);
     const batch = sqsEvent([
       { messageId: "good", body: JSON.stringify(eventBridgeEvent(s.sourceBucket, "data/good.txt")) },
@@ -182,17 +170,17 @@ describe("failures", () => {
   });
 
   it("publishes one SNS message with the failure's details when retries are spent", async () => {
-    const sns = snsClientFor(moto);
+    const sns = snsClientFor(pair.moto);
     const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: `failures-${Date.now()}` }));
-    const inbox = await createQueueWithDlq(moto, `inbox-${Date.now()}`, 5);
-    await subscribeQueueToTopic(moto, TopicArn as string, inbox.queueUrl);
+    const inbox = await createQueueWithDlq(pair.moto, `inbox-${Date.now()}`, 5);
+    await subscribeQueueToTopic(pair.moto, TopicArn as string, inbox.queueUrl);
     // A target endpoint that refuses connections: a transient error, retried, then given up.
     const s = await setup({
       TARGET_ENDPOINT: "http://127.0.0.1:9",
       ENABLE_SNS_NOTIFICATION: "true",
       SNS_TOPIC_ARN: TopicArn as string,
     });
-    await putObject(src, s.sourceBucket, "data/报告 1+1.txt", bytesOf(10));
+    await putObject(pair.sourceClient, s.sourceBucket, "data/报告 1+1.txt", bytesOf(10));
     const handler = coldStart(s.env);
     const response = await handler(
       sqsEvent([
@@ -201,7 +189,7 @@ describe("failures", () => {
     );
     expect(failedIds(response)).toEqual(["m1"]);
 
-    const messages = await drainQueue(moto, inbox.queueUrl, { waitSeconds: 1 });
+    const messages = await drainQueue(pair.moto, inbox.queueUrl, { waitSeconds: 1 });
     expect(messages).toHaveLength(1);
     const envelope = parseSnsEnvelope(messages[0]?.Body);
     expect(envelope.Subject).toMatch(/^[\x20-\x7e]+$/);
@@ -217,12 +205,12 @@ describe("failures", () => {
     });
     expect(notice.error).toMatch(/unreachable|refused/);
     expect(notice.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/);
-    expect(envelope.Message).not.toContain(servers.target.secretAccessKey);
+    expect(envelope.Message).not.toContain(pair.target.secretAccessKey);
   });
 
   it("throws on a failed direct invocation so Lambda's own retries apply", async () => {
     const s = await setup({ TARGET_ENDPOINT: "http://127.0.0.1:9" });
-    await putObject(src, s.sourceBucket, "data/x.txt", bytesOf(10));
+    await putObject(pair.sourceClient, s.sourceBucket, "data/x.txt", bytesOf(10));
     const handler = coldStart(s.env);
     await expect(handler(eventBridgeEvent(s.sourceBucket, "data/x.txt"))).rejects.toThrow(/data\/x.txt/);
   });
@@ -239,21 +227,21 @@ describe("credentials", () => {
   it("picks up a rotated secret without a restart when the target rejects the cached keys", async () => {
     const s = await setup();
     // The cached keys are the old ones, already revoked on the target.
-    await putSecret(moto, s.secretName, {
+    await putSecret(pair.moto, s.secretName, {
       AccessKeyId: "revoked-key",
       SecretAccessKey: "revoked-secret-123",
     });
-    await putObject(src, s.sourceBucket, "data/one.txt", bytesOf(10));
-    await putObject(src, s.sourceBucket, "data/two.txt", bytesOf(10));
+    await putObject(pair.sourceClient, s.sourceBucket, "data/one.txt", bytesOf(10));
+    await putObject(pair.sourceClient, s.sourceBucket, "data/two.txt", bytesOf(10));
     const handler = coldStart(s.env);
     const first = await handler(
       sqsEvent([{ messageId: "1", body: JSON.stringify(eventBridgeEvent(s.sourceBucket, "data/one.txt")) }]),
     );
     expect(failedIds(first)).toEqual(["1"]);
 
-    await putSecret(moto, s.secretName, {
-      AccessKeyId: servers.target.accessKeyId,
-      SecretAccessKey: servers.target.secretAccessKey,
+    await putSecret(pair.moto, s.secretName, {
+      AccessKeyId: pair.target.accessKeyId,
+      SecretAccessKey: pair.target.secretAccessKey,
     });
     const second = await handler(
       sqsEvent([{ messageId: "2", body: JSON.stringify(eventBridgeEvent(s.sourceBucket, "data/two.txt")) }]),
@@ -267,13 +255,13 @@ describe("level-triggered", () => {
   it("converges to the source's state from shuffled, duplicated and stale events", async () => {
     const s = await setup({ SYNC_DELETES: "true" });
     const keys = Array.from({ length: 12 }, (_, i) => `data/k${i}.txt`);
-    await Promise.all(keys.map((key) => putObject(src, s.sourceBucket, key, bytesOf(50))));
+    await Promise.all(keys.map((key) => putObject(pair.sourceClient, s.sourceBucket, key, bytesOf(50))));
     const handler = coldStart(s.env);
     // Copy everything once, then change the source: overwrite some, delete others.
     await handler(sqsEvent(keys.map((key) => JSON.stringify(eventBridgeEvent(s.sourceBucket, key)))));
-    for (const key of keys.slice(0, 4)) await putObject(src, s.sourceBucket, key, bytesOf(70));
+    for (const key of keys.slice(0, 4)) await putObject(pair.sourceClient, s.sourceBucket, key, bytesOf(70));
     for (const key of keys.slice(4, 8))
-      await src.send(new DeleteObjectCommand({ Bucket: s.sourceBucket, Key: key }));
+      await pair.sourceClient.send(new DeleteObjectCommand({ Bucket: s.sourceBucket, Key: key }));
 
     // Every kind of event for every key, twice, in random order: created events for deleted keys,
     // deleted events for keys that exist, and duplicates.
@@ -286,19 +274,21 @@ describe("level-triggered", () => {
     for (let i = 0; i < shuffled.length; i += 10) {
       expect(failedIds(await handler(sqsEvent(shuffled.slice(i, i + 10))))).toEqual([]);
     }
-    expect((await listKeys(dst, s.targetBucket)).sort()).toEqual(await listKeys(src, s.sourceBucket));
+    expect((await listKeys(pair.targetClient, s.targetBucket)).sort()).toEqual(
+      await listKeys(pair.sourceClient, s.sourceBucket),
+    );
     for (const key of [...keys.slice(0, 4), ...keys.slice(8)]) await expectSameObject(s, key);
   });
 });
 
 describe("beyond one invocation", () => {
   it("replicates a 200 MiB object across several invocations without sending a stored part twice", async () => {
-    const queue = await createQueueWithDlq(moto, `work-${Date.now()}`, 3);
+    const queue = await createQueueWithDlq(pair.moto, `work-${Date.now()}`, 3);
     const s = await setup({ QUEUE_URL: queue.queueUrl });
     const body = bytesOf(200 * MiB);
-    const etag = await putMultipart(src, s.sourceBucket, "data/big.bin", body, 8 * MiB);
+    const etag = await putMultipart(pair.sourceClient, s.sourceBucket, "data/big.bin", body, 8 * MiB);
     const handler = coldStart(s.env);
-    const sqs = sqsClientFor(moto);
+    const sqs = sqsClientFor(pair.moto);
     const logs = captureObjectLogs();
 
     let invocations = 1;
@@ -331,20 +321,22 @@ describe("beyond one invocation", () => {
     expect(lines.map((line) => line.outcome)).toEqual([...Array(invocations - 1).fill("paused"), "copied"]);
     // Every byte was sent exactly once over all the invocations: no stored part went twice.
     expect(lines.reduce((sum, line) => sum + Number(line.bytes), 0)).toBe(body.length);
-    expect(unquote((await head(dst, s.targetBucket, "data/big.bin")).ETag)).toBe(etag);
-    expect(await incompleteUploads(dst, s.targetBucket)).toEqual([]);
+    expect(unquote((await head(pair.targetClient, s.targetBucket, "data/big.bin")).ETag)).toBe(etag);
+    expect(await incompleteUploads(pair.targetClient, s.targetBucket)).toEqual([]);
     await expectSameObject(s, "data/big.bin");
   });
 });
 
 describe("backfill", () => {
   it("spreads a backfill of 2,500 keys over queue messages", { timeout: 300_000 }, async () => {
-    const queue = await createQueueWithDlq(moto, `backfill-${Date.now()}`, 3);
+    const queue = await createQueueWithDlq(pair.moto, `backfill-${Date.now()}`, 3);
     const s = await setup({ QUEUE_URL: queue.queueUrl, S3_PREFIX_FILTER: "", POWERTOOLS_LOG_LEVEL: "WARN" });
     const keys = Array.from({ length: 2500 }, (_, i) => `bf/${String(i).padStart(4, "0")}.txt`);
     for (let i = 0; i < keys.length; i += 50) {
       await Promise.all(
-        keys.slice(i, i + 50).map((key) => putObject(src, s.sourceBucket, key, Buffer.from(key))),
+        keys
+          .slice(i, i + 50)
+          .map((key) => putObject(pair.sourceClient, s.sourceBucket, key, Buffer.from(key))),
       );
     }
     const handler = coldStart(s.env);
@@ -352,7 +344,7 @@ describe("backfill", () => {
     expect(started).toMatchObject({ statusCode: 200, body: { queued: 1000, nextPage: true } });
 
     // Four workers share the queue, as concurrent function instances would.
-    const sqs = sqsClientFor(moto);
+    const sqs = sqsClientFor(pair.moto);
     const failures: string[] = [];
     const worker = async () => {
       for (;;) {
@@ -375,6 +367,6 @@ describe("backfill", () => {
     };
     await Promise.all([worker(), worker(), worker(), worker()]);
     expect(failures).toEqual([]);
-    expect(await listKeys(dst, s.targetBucket)).toEqual(keys);
+    expect(await listKeys(pair.targetClient, s.targetBucket)).toEqual(keys);
   });
 });

@@ -7,12 +7,12 @@ import {
   type CliResult,
   runCli,
   type TransferJson,
-  usePartitionPair,
   writeProfiles,
 } from "../support/cli.js";
 import { type FaultProxy, startFaultProxy } from "../support/fault-proxy.js";
 import type { S3Server } from "../support/minio.js";
 import { type MotoServer, startMoto } from "../support/moto.js";
+import { usePartitionPair } from "../support/partition-pair.js";
 import {
   bytesOf,
   createBucket,

@@ -5,7 +5,6 @@
 import { CreateMultipartUploadCommand } from "@aws-sdk/client-s3";
 import { afterEach, describe, expect, it } from "vitest";
 import type { EngineHooks, Evidence } from "../../src/engine/index.js";
-import { usePartitionPair } from "../support/cli.js";
 import {
   type FaultProxy,
   type FaultRates,
@@ -13,6 +12,7 @@ import {
   startFaultProxy,
 } from "../support/fault-proxy.js";
 import { s3ClientFor } from "../support/minio.js";
+import { usePartitionPair } from "../support/partition-pair.js";
 import {
   bytesOf,
   createBucket,

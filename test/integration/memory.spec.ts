@@ -2,17 +2,11 @@
 // CLI's peak RSS under 200 MiB, for a multipart source (streamed part by part) and for a single-part
 // source (cut into parts whose bytes wait only until they can be hashed in order). Time is not checked.
 import { readFileSync } from "node:fs";
-import {
-  CreateBucketCommand,
-  DeleteObjectCommand,
-  HeadObjectCommand,
-  ListMultipartUploadsCommand,
-  type S3Client,
-} from "@aws-sdk/client-s3";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type CliProfiles, collect, spawnCli, writeProfiles } from "../support/cli.js";
+import { DeleteObjectCommand, HeadObjectCommand, ListMultipartUploadsCommand } from "@aws-sdk/client-s3";
+import { describe, expect, it } from "vitest";
+import { collect, spawnCli } from "../support/cli.js";
 import { digestObject, MiB, putStreamed, uploadMultipart } from "../support/generated-objects.js";
-import { type S3Server, s3ClientFor, startPartitionPair } from "../support/minio.js";
+import { usePartitionPair } from "../support/partition-pair.js";
 
 const SRC = "cn-memory-src";
 const DST = "global-memory-dst";
@@ -55,29 +49,12 @@ async function copyMeasuringRss(args: string[], env: Record<string, string>) {
 }
 
 describe("peak memory of a 1 GiB copy at default settings", () => {
-  let pair: { source: S3Server; target: S3Server; stop(): Promise<void> };
-  let profiles: CliProfiles;
-  let sourceClient: S3Client;
-  let targetClient: S3Client;
-
-  beforeAll(async () => {
-    pair = await startPartitionPair();
-    profiles = await writeProfiles(pair.source, pair.target);
-    sourceClient = s3ClientFor(pair.source);
-    targetClient = s3ClientFor(pair.target);
-    await sourceClient.send(new CreateBucketCommand({ Bucket: SRC }));
-    await targetClient.send(new CreateBucketCommand({ Bucket: DST }));
-  });
-
-  afterAll(async () => {
-    await profiles?.cleanup();
-    await pair?.stop();
-  });
+  const pair = usePartitionPair({ sourceBuckets: [SRC], targetBuckets: [DST] });
 
   async function copyAndMeasure(key: string, label: string) {
     const { result, peak, samples } = await copyMeasuringRss(
-      ["copy", `s3://${SRC}/${key}`, `s3://${DST}/${key}`, ...profiles.args, "--json"],
-      profiles.env,
+      ["copy", `s3://${SRC}/${key}`, `s3://${DST}/${key}`, ...pair.profiles.args, "--json"],
+      pair.profiles.env,
     );
     console.log(
       `${label}: peak RSS of s3xsync copy ${(peak / MiB).toFixed(1)} MiB (${samples} samples of VmHWM)`,
@@ -88,26 +65,26 @@ describe("peak memory of a 1 GiB copy at default settings", () => {
     expect(samples).toBeGreaterThan(0);
     expect(peak).toBeGreaterThan(0);
     expect(peak).toBeLessThan(PEAK_RSS_LIMIT);
-    const uploads = await targetClient.send(new ListMultipartUploadsCommand({ Bucket: DST }));
+    const uploads = await pair.targetClient.send(new ListMultipartUploadsCommand({ Bucket: DST }));
     expect(uploads.Uploads ?? []).toEqual([]);
   }
 
   async function remove(key: string) {
-    await sourceClient.send(new DeleteObjectCommand({ Bucket: SRC, Key: key }));
-    await targetClient.send(new DeleteObjectCommand({ Bucket: DST, Key: key }));
+    await pair.sourceClient.send(new DeleteObjectCommand({ Bucket: SRC, Key: key }));
+    await pair.targetClient.send(new DeleteObjectCommand({ Bucket: DST, Key: key }));
   }
 
   it("multipart source in 8 MiB parts (mirrored layout)", { timeout: 300_000 }, async () => {
     const key = "memory/multipart-1GiB.bin";
     try {
-      const source = await uploadMultipart(sourceClient, SRC, key, {
+      const source = await uploadMultipart(pair.sourceClient, SRC, key, {
         size: GiB,
         partSize: 8 * MiB,
         seed: "memory-multipart",
       });
       expect(source.etag).toMatch(/-128$/);
       await copyAndMeasure(key, "1 GiB multipart source");
-      const head = await targetClient.send(new HeadObjectCommand({ Bucket: DST, Key: key }));
+      const head = await pair.targetClient.send(new HeadObjectCommand({ Bucket: DST, Key: key }));
       expect(head.ETag?.replace(/"/g, "")).toBe(source.etag);
       expect(head.ContentLength).toBe(GiB);
     } finally {
@@ -118,13 +95,13 @@ describe("peak memory of a 1 GiB copy at default settings", () => {
   it("single-part source (planned layout, parts hashed in order)", { timeout: 300_000 }, async () => {
     const key = "memory/single-part-1GiB.bin";
     try {
-      const source = await putStreamed(sourceClient, SRC, key, { size: GiB, seed: "memory-single" });
+      const source = await putStreamed(pair.sourceClient, SRC, key, { size: GiB, seed: "memory-single" });
       expect(source.etag).toBe(source.md5Hex);
       await copyAndMeasure(key, "1 GiB single-part source");
-      const head = await targetClient.send(new HeadObjectCommand({ Bucket: DST, Key: key }));
+      const head = await pair.targetClient.send(new HeadObjectCommand({ Bucket: DST, Key: key }));
       expect(head.ETag?.replace(/"/g, "")).toMatch(/-128$/);
       expect(head.ContentLength).toBe(GiB);
-      expect(await digestObject(targetClient, DST, key)).toEqual({ md5Hex: source.md5Hex, size: GiB });
+      expect(await digestObject(pair.targetClient, DST, key)).toEqual({ md5Hex: source.md5Hex, size: GiB });
     } finally {
       await remove(key);
     }

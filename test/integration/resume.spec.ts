@@ -2,14 +2,9 @@
 // re-sends at most the parts that were in flight, ends with the source's exact bytes and leaves no
 // incomplete upload behind.
 import { setTimeout as sleep } from "node:timers/promises";
-import {
-  CreateBucketCommand,
-  CreateMultipartUploadCommand,
-  HeadObjectCommand,
-  type S3Client,
-} from "@aws-sdk/client-s3";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type CliProfiles, collect, runCli, spawnCli, writeProfiles } from "../support/cli.js";
+import { CreateMultipartUploadCommand, HeadObjectCommand } from "@aws-sdk/client-s3";
+import { beforeAll, describe, expect, it } from "vitest";
+import { collect, runCli, spawnCli, type TransferJson } from "../support/cli.js";
 import {
   digestObject,
   MiB,
@@ -19,46 +14,19 @@ import {
   uploadMultipart,
   uploadsOf,
 } from "../support/generated-objects.js";
-import { type S3Server, s3ClientFor, startPartitionPair } from "../support/minio.js";
+import { usePartitionPair } from "../support/partition-pair.js";
 
 const SRC = "cn-resume-src";
 const DST = "global-resume-dst";
 
-interface CopySummary {
-  copied: number;
-  skipped: number;
-  deleted: number;
-  failed: number;
-  bytes: number;
-  seconds: number;
-  failures: { key: string; error: string }[];
-}
-
 describe("resume after kill -9 during a multipart copy", () => {
-  let pair: { source: S3Server; target: S3Server; stop(): Promise<void> };
-  let profiles: CliProfiles;
-  let sourceClient: S3Client;
-  let targetClient: S3Client;
-
-  beforeAll(async () => {
-    pair = await startPartitionPair();
-    profiles = await writeProfiles(pair.source, pair.target);
-    sourceClient = s3ClientFor(pair.source);
-    targetClient = s3ClientFor(pair.target);
-    await sourceClient.send(new CreateBucketCommand({ Bucket: SRC }));
-    await targetClient.send(new CreateBucketCommand({ Bucket: DST }));
-  });
-
-  afterAll(async () => {
-    await profiles?.cleanup();
-    await pair?.stop();
-  });
+  const pair = usePartitionPair({ sourceBuckets: [SRC], targetBuckets: [DST] });
 
   const copyArgs = (sourceKey: string, targetKey: string, extra: string[]) => [
     "copy",
     `s3://${SRC}/${sourceKey}`,
     `s3://${DST}/${targetKey}`,
-    ...profiles.args,
+    ...pair.profiles.args,
     "--quiet",
     ...extra,
   ];
@@ -74,7 +42,7 @@ describe("resume after kill -9 during a multipart copy", () => {
     totalParts: number,
     minParts = 3,
   ): Promise<{ uploadId: string; parts: Map<number, number> }> {
-    const child = spawnCli(copyArgs(sourceKey, targetKey, extra), profiles.env);
+    const child = spawnCli(copyArgs(sourceKey, targetKey, extra), pair.profiles.env);
     const finished = collect(child);
     let exited = false;
     void finished.then(() => {
@@ -94,9 +62,9 @@ describe("resume after kill -9 during a multipart copy", () => {
         child.kill("SIGKILL");
         throw new Error(`no ${minParts} parts stored within 60 s (last seen ${seen})`);
       }
-      const [uploadId] = await uploadsOf(targetClient, DST, targetKey);
+      const [uploadId] = await uploadsOf(pair.targetClient, DST, targetKey);
       if (uploadId) {
-        seen = (await partsOf(targetClient, DST, targetKey, uploadId)).size;
+        seen = (await partsOf(pair.targetClient, DST, targetKey, uploadId)).size;
         if (seen >= minParts) break;
       }
       await sleep(15);
@@ -106,20 +74,20 @@ describe("resume after kill -9 during a multipart copy", () => {
     expect(killed.signal).toBe("SIGKILL");
     // Requests whose bytes had all arrived may still complete on the server.
     await sleep(1_000);
-    const uploads = await uploadsOf(targetClient, DST, targetKey);
+    const uploads = await uploadsOf(pair.targetClient, DST, targetKey);
     expect(uploads).toHaveLength(1);
     const uploadId = uploads[0] as string;
-    const parts = await partsOf(targetClient, DST, targetKey, uploadId);
+    const parts = await partsOf(pair.targetClient, DST, targetKey, uploadId);
     expect(parts.size).toBeGreaterThanOrEqual(minParts);
     expect(parts.size).toBeLessThan(totalParts);
     return { uploadId, parts };
   }
 
-  async function resume(sourceKey: string, targetKey: string, extra: string[]): Promise<CopySummary> {
-    const result = await runCli([...copyArgs(sourceKey, targetKey, extra), "--json"], profiles.env);
+  async function resume(sourceKey: string, targetKey: string, extra: string[]): Promise<TransferJson> {
+    const result = await runCli([...copyArgs(sourceKey, targetKey, extra), "--json"], pair.profiles.env);
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
-    const summary = JSON.parse(result.stdout) as CopySummary;
+    const summary = JSON.parse(result.stdout) as TransferJson;
     expect(summary).toMatchObject({ copied: 1, skipped: 0, failed: 0, failures: [] });
     return summary;
   }
@@ -133,7 +101,7 @@ describe("resume after kill -9 during a multipart copy", () => {
     let uploaded: Uploaded;
 
     beforeAll(async () => {
-      uploaded = await uploadMultipart(sourceClient, SRC, key, {
+      uploaded = await uploadMultipart(pair.sourceClient, SRC, key, {
         size: partCount * partSize,
         partSize,
         seed: "resume-mirrored",
@@ -142,14 +110,14 @@ describe("resume after kill -9 during a multipart copy", () => {
     });
 
     async function expectSameObject(targetKey: string) {
-      const head = await targetClient.send(new HeadObjectCommand({ Bucket: DST, Key: targetKey }));
+      const head = await pair.targetClient.send(new HeadObjectCommand({ Bucket: DST, Key: targetKey }));
       expect(head.ETag?.replace(/"/g, "")).toBe(uploaded.etag);
       expect(head.ContentLength).toBe(uploaded.size);
-      expect(await digestObject(targetClient, DST, targetKey)).toEqual({
+      expect(await digestObject(pair.targetClient, DST, targetKey)).toEqual({
         md5Hex: uploaded.md5Hex,
         size: uploaded.size,
       });
-      expect(await uploadsOf(targetClient, DST, targetKey)).toEqual([]);
+      expect(await uploadsOf(pair.targetClient, DST, targetKey)).toEqual([]);
     }
 
     it("re-sends at most the parts in flight at the kill", async () => {
@@ -173,10 +141,10 @@ describe("resume after kill -9 during a multipart copy", () => {
       const { uploadId, parts } = await killMidCopy(key, targetKey, opts, partCount);
       // A second incomplete upload of the same key, started after the interrupted one.
       await sleep(1_100); // a later Initiated second than the interrupted upload
-      const extra = await targetClient.send(
+      const extra = await pair.targetClient.send(
         new CreateMultipartUploadCommand({ Bucket: DST, Key: targetKey }),
       );
-      expect((await uploadsOf(targetClient, DST, targetKey)).sort()).toEqual(
+      expect((await uploadsOf(pair.targetClient, DST, targetKey)).sort()).toEqual(
         [uploadId, extra.UploadId as string].sort(),
       );
 
@@ -198,7 +166,7 @@ describe("resume after kill -9 during a multipart copy", () => {
     let uploaded: Uploaded;
 
     beforeAll(async () => {
-      uploaded = await putStreamed(sourceClient, SRC, key, { size, seed: "resume-planned" });
+      uploaded = await putStreamed(pair.sourceClient, SRC, key, { size, seed: "resume-planned" });
       expect(uploaded.etag).toBe(uploaded.md5Hex);
     });
 
@@ -215,11 +183,11 @@ describe("resume after kill -9 during a multipart copy", () => {
       );
       expect(summary.bytes).toBeLessThanOrEqual(size - sum(parts));
 
-      const head = await targetClient.send(new HeadObjectCommand({ Bucket: DST, Key: targetKey }));
+      const head = await pair.targetClient.send(new HeadObjectCommand({ Bucket: DST, Key: targetKey }));
       expect(head.ETag?.replace(/"/g, "")).toMatch(/-20$/);
       expect(head.ContentLength).toBe(size);
-      expect(await digestObject(targetClient, DST, targetKey)).toEqual({ md5Hex: uploaded.etag, size });
-      expect(await uploadsOf(targetClient, DST, targetKey)).toEqual([]);
+      expect(await digestObject(pair.targetClient, DST, targetKey)).toEqual({ md5Hex: uploaded.etag, size });
+      expect(await uploadsOf(pair.targetClient, DST, targetKey)).toEqual([]);
     });
   });
 
@@ -229,7 +197,7 @@ describe("resume after kill -9 during a multipart copy", () => {
 
     /** The target holds the new version's headers, and the tool's marker names the new version. */
     async function expectNewVersionHeaders(key: string, sourceEtag: string) {
-      const head = await targetClient.send(new HeadObjectCommand({ Bucket: DST, Key: key }));
+      const head = await pair.targetClient.send(new HeadObjectCommand({ Bucket: DST, Key: key }));
       expect(head.ContentType).toBe(newAttributes.ContentType);
       expect(head.Metadata).toEqual({ version: "new", "s3xsync-source-etag": sourceEtag });
       return head;
@@ -240,7 +208,7 @@ describe("resume after kill -9 during a multipart copy", () => {
       const partSize = 5 * MiB;
       const partCount = 20;
       const size = partCount * partSize;
-      await uploadMultipart(sourceClient, SRC, key, {
+      await uploadMultipart(pair.sourceClient, SRC, key, {
         size,
         partSize,
         seed: "old-mirrored",
@@ -250,7 +218,7 @@ describe("resume after kill -9 during a multipart copy", () => {
       await killMidCopy(key, key, opts, partCount);
       await sleep(1_100); // the new version is written in a later second than the copy began
       // Same size and layout, other bytes and headers.
-      const fresh = await uploadMultipart(sourceClient, SRC, key, {
+      const fresh = await uploadMultipart(pair.sourceClient, SRC, key, {
         size,
         partSize,
         seed: "new-mirrored",
@@ -262,19 +230,23 @@ describe("resume after kill -9 during a multipart copy", () => {
       expect(summary.bytes).toBe(size);
       const head = await expectNewVersionHeaders(key, fresh.etag);
       expect(head.ETag?.replace(/"/g, "")).toBe(fresh.etag);
-      expect(await digestObject(targetClient, DST, key)).toEqual({ md5Hex: fresh.md5Hex, size });
-      expect(await uploadsOf(targetClient, DST, key)).toEqual([]);
+      expect(await digestObject(pair.targetClient, DST, key)).toEqual({ md5Hex: fresh.md5Hex, size });
+      expect(await uploadsOf(pair.targetClient, DST, key)).toEqual([]);
     });
 
     it("single-part source rewritten with the same bytes and new headers: the new headers win", async () => {
       const key = "overwritten/planned.bin";
       const size = 100 * MiB;
-      await putStreamed(sourceClient, SRC, key, { size, seed: "same-planned", attributes: oldAttributes });
+      await putStreamed(pair.sourceClient, SRC, key, {
+        size,
+        seed: "same-planned",
+        attributes: oldAttributes,
+      });
       const opts = ["--concurrency", "2", "--part-size", "5MiB"];
       await killMidCopy(key, key, opts, 20);
       await sleep(1_100);
       // The bytes (and so the ETag) stay; only the headers change.
-      const fresh = await putStreamed(sourceClient, SRC, key, {
+      const fresh = await putStreamed(pair.sourceClient, SRC, key, {
         size,
         seed: "same-planned",
         attributes: newAttributes,
@@ -284,8 +256,8 @@ describe("resume after kill -9 during a multipart copy", () => {
       console.log(`planned resume after a rewrite with new headers: re-sent ${summary.bytes} B of ${size} B`);
       await expectNewVersionHeaders(key, fresh.etag);
       expect(summary.bytes).toBe(size);
-      expect(await digestObject(targetClient, DST, key)).toEqual({ md5Hex: fresh.etag, size });
-      expect(await uploadsOf(targetClient, DST, key)).toEqual([]);
+      expect(await digestObject(pair.targetClient, DST, key)).toEqual({ md5Hex: fresh.etag, size });
+      expect(await uploadsOf(pair.targetClient, DST, key)).toEqual([]);
     });
   });
 });

@@ -1,7 +1,8 @@
 // `s3xsync sync` and `s3xsync verify` between two real MinIO servers with different credentials.
 import { DeleteObjectCommand } from "@aws-sdk/client-s3";
 import { describe, expect, it } from "vitest";
-import { type CliResult, runCli, type TransferJson, usePartitionPair } from "../support/cli.js";
+import { type CliResult, runCli, type TransferJson } from "../support/cli.js";
+import { usePartitionPair } from "../support/partition-pair.js";
 import {
   bytesOf,
   createBucket,

@@ -4,9 +4,10 @@
 import { CreateBucketCommand, DeleteBucketCommand, ListMultipartUploadsCommand } from "@aws-sdk/client-s3";
 import { SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli, usePartitionPair } from "../support/cli.js";
+import { runCli } from "../support/cli.js";
 import { eventBridgeEvent, s3Notification } from "../support/lambda.js";
-import { createQueueWithDlq, drainQueue, type MotoServer, sqsClientFor, startMoto } from "../support/moto.js";
+import { createQueueWithDlq, drainQueue, sqsClientFor } from "../support/moto.js";
+import { usePartitionPair } from "../support/partition-pair.js";
 import {
   bytesOf,
   createBucket,
@@ -21,18 +22,15 @@ import {
 } from "../support/s3-fixtures.js";
 import { objectLog, startWatch, type WatchProcess } from "../support/watch.js";
 
-const pair = usePartitionPair();
-let moto: MotoServer;
+const pair = usePartitionPair({ moto: true });
 let sqs: SQSClient;
 
-beforeAll(async () => {
-  moto = await startMoto();
-  sqs = sqsClientFor(moto);
+beforeAll(() => {
+  sqs = sqsClientFor(pair.moto);
 });
 
-afterAll(async () => {
+afterAll(() => {
   sqs?.destroy();
-  await moto?.stop();
 });
 
 const MAX_RECEIVES = 3;
@@ -43,10 +41,10 @@ async function setup() {
     createBucket(pair.targetClient, "wdst"),
   ]);
   // A short visibility timeout so a failed message comes back within seconds.
-  const queue = await createQueueWithDlq(moto, `watch-${Date.now()}`, MAX_RECEIVES, {
+  const queue = await createQueueWithDlq(pair.moto, `watch-${Date.now()}`, MAX_RECEIVES, {
     VisibilityTimeout: "2",
   });
-  const env = { ...moto.env(), ...pair.profiles.env, POWERTOOLS_LOG_LEVEL: "INFO" };
+  const env = { ...pair.moto.env(), ...pair.profiles.env, POWERTOOLS_LOG_LEVEL: "INFO" };
   const args = (...extra: string[]) => [
     `s3://${sourceBucket}/data/`,
     `s3://${targetBucket}`,
@@ -102,7 +100,7 @@ describe("watch --queue-url", () => {
     expect(failures.length).toBe(MAX_RECEIVES);
     expect(new Set(failures.map((line) => line.messageId)).size).toBe(1);
     // Everything else was acknowledged (deleted): nothing is left in the queue.
-    expect(await drainQueue(moto, s.queue.queueUrl, { waitSeconds: 3 })).toEqual([]);
+    expect(await drainQueue(pair.moto, s.queue.queueUrl, { waitSeconds: 3 })).toEqual([]);
     expect((await listKeys(pair.targetClient, s.targetBucket)).sort()).toEqual([...keys].sort());
     for (const key of keys) await expectSame(s.sourceBucket, s.targetBucket, key);
     expect(
@@ -128,7 +126,7 @@ describe("watch --queue-url", () => {
 
     await worker.waitFor(objectLog("data/retry.txt", "copied"), "the redelivery succeeding");
     await expectSame(s.sourceBucket, s.targetBucket, "data/retry.txt");
-    expect(await drainQueue(moto, s.queue.dlqUrl, { waitSeconds: 0 })).toEqual([]);
+    expect(await drainQueue(pair.moto, s.queue.dlqUrl, { waitSeconds: 0 })).toEqual([]);
     expect((await worker.stop("SIGTERM")).code).toBe(0);
     worker = undefined;
   });
@@ -195,6 +193,6 @@ describe("watch --queue-url", () => {
 /** Receives (and deletes) messages from the queue until `count` arrived. */
 async function drainUntil(queueUrl: string, count: number) {
   const got = [];
-  while (got.length < count) got.push(...(await drainQueue(moto, queueUrl, { waitSeconds: 2 })));
+  while (got.length < count) got.push(...(await drainQueue(pair.moto, queueUrl, { waitSeconds: 2 })));
   return got;
 }

@@ -9,7 +9,6 @@
 import { randomBytes } from "node:crypto";
 import { cpus, loadavg } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
-import { CreateBucketCommand, type S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type CrashLayoutResult,
@@ -19,7 +18,7 @@ import {
   writeReliabilityDoc,
   writeResult,
 } from "../../bench/reliability-report.js";
-import { type CliProfiles, collect, writeProfiles } from "../support/cli.js";
+import { collect } from "../support/cli.js";
 import { cliDescription, cliOverride, spawnCliUnderTest } from "../support/cli-under-test.js";
 import { type FaultProxy, seededRandom, startFaultProxy } from "../support/fault-proxy.js";
 import {
@@ -31,7 +30,7 @@ import {
   uploadMultipart,
   uploadsOf,
 } from "../support/generated-objects.js";
-import { type S3Server, s3ClientFor, startPartitionPair } from "../support/minio.js";
+import { usePartitionPair } from "../support/partition-pair.js";
 import { incompleteUploads, listKeys } from "../support/s3-fixtures.js";
 
 const small = process.env.RELIABILITY_SCALE === "small";
@@ -47,12 +46,9 @@ const SRC = "crash-source";
 const DST = "crash-target";
 
 describe(`crash: kill -9 five times during a ${OBJECT_SIZE / MiB} MiB copy, resuming each time`, () => {
-  let pair: { source: S3Server; target: S3Server; stop(): Promise<void> };
+  const pair = usePartitionPair({ sourceBuckets: [SRC], targetBuckets: [DST] });
   let sourceProxy: FaultProxy;
   let targetProxy: FaultProxy;
-  let profiles: CliProfiles;
-  let sourceClient: S3Client;
-  let targetClient: S3Client;
   const random = seededRandom(`crash:${SEED}`);
   const started = Date.now();
   const loadBefore = loadavg().map((v) => Number(v.toFixed(2)));
@@ -60,12 +56,6 @@ describe(`crash: kill -9 five times during a ${OBJECT_SIZE / MiB} MiB copy, resu
 
   beforeAll(async () => {
     console.log(`crash seed ${SEED} (CRASH_SEED=${SEED} repeats the kill points)`);
-    pair = await startPartitionPair();
-    profiles = await writeProfiles(pair.source, pair.target);
-    sourceClient = s3ClientFor(pair.source);
-    targetClient = s3ClientFor(pair.target);
-    await sourceClient.send(new CreateBucketCommand({ Bucket: SRC }));
-    await targetClient.send(new CreateBucketCommand({ Bucket: DST }));
     // Pass-through proxies (no faults) count the bytes each run sends and reads.
     sourceProxy = await startFaultProxy({ upstream: pair.source.endpoint });
     targetProxy = await startFaultProxy({ upstream: pair.target.endpoint });
@@ -92,16 +82,14 @@ describe(`crash: kill -9 five times during a ${OBJECT_SIZE / MiB} MiB copy, resu
     }
     await sourceProxy?.close();
     await targetProxy?.close();
-    await profiles?.cleanup();
-    await pair?.stop();
   });
 
   /** The incomplete upload of the key holding the most bytes (the one a resume picks), and all ids. */
   async function stored(key: string): Promise<{ bytes: number; uploadIds: string[] }> {
-    const ids = await uploadsOf(targetClient, DST, key);
+    const ids = await uploadsOf(pair.targetClient, DST, key);
     let bytes = 0;
     for (const id of ids) {
-      const parts = await partsOf(targetClient, DST, key, id).catch(() => new Map<number, number>());
+      const parts = await partsOf(pair.targetClient, DST, key, id).catch(() => new Map<number, number>());
       bytes = Math.max(
         bytes,
         [...parts.values()].reduce((a, b) => a + b, 0),
@@ -111,14 +99,14 @@ describe(`crash: kill -9 five times during a ${OBJECT_SIZE / MiB} MiB copy, resu
   }
 
   async function targetHas(key: string): Promise<boolean> {
-    return (await listKeys(targetClient, DST, key)).includes(key);
+    return (await listKeys(pair.targetClient, DST, key)).includes(key);
   }
 
   const copyArgs = (key: string) => [
     "copy",
     `s3://${SRC}/${key}`,
     `s3://${DST}/${key}`,
-    ...profiles.args,
+    ...pair.profiles.args,
     "--source-endpoint",
     sourceProxy.endpoint,
     "--target-endpoint",
@@ -132,7 +120,7 @@ describe(`crash: kill -9 five times during a ${OBJECT_SIZE / MiB} MiB copy, resu
     sourceProxy.resetStats();
     targetProxy.resetStats();
     const runStarted = Date.now();
-    const child = spawnCliUnderTest(copyArgs(key), profiles.env);
+    const child = spawnCliUnderTest(copyArgs(key), pair.profiles.env);
     const finished = collect(child);
     let exited = false;
     void finished.then(() => {
@@ -184,13 +172,13 @@ describe(`crash: kill -9 five times during a ${OBJECT_SIZE / MiB} MiB copy, resu
       const key = `${layout}/one-gib.bin`;
       let source: Uploaded;
       if (layout === "mirrored") {
-        source = await uploadMultipart(sourceClient, SRC, key, {
+        source = await uploadMultipart(pair.sourceClient, SRC, key, {
           size: OBJECT_SIZE,
           partSize: SOURCE_PART_SIZE,
           seed: `crash:${key}`,
         });
       } else if (layout === "planned") {
-        source = await putStreamed(sourceClient, SRC, key, { size: OBJECT_SIZE, seed: `crash:${key}` });
+        source = await putStreamed(pair.sourceClient, SRC, key, { size: OBJECT_SIZE, seed: `crash:${key}` });
       } else {
         throw new Error(`unknown layout "${layout}" (mirrored, planned)`);
       }
@@ -222,12 +210,12 @@ describe(`crash: kill -9 five times during a ${OBJECT_SIZE / MiB} MiB copy, resu
         }
       }
 
-      const identical = (await digestObject(targetClient, DST, key)).md5Hex === source.md5Hex;
-      const uploadsLeft = (await incompleteUploads(targetClient, DST)).length;
+      const identical = (await digestObject(pair.targetClient, DST, key)).md5Hex === source.md5Hex;
+      const uploadsLeft = (await incompleteUploads(pair.targetClient, DST)).length;
       const verify = await collect(
         spawnCliUnderTest(
-          ["verify", `s3://${SRC}/${layout}/`, `s3://${DST}/${layout}/`, ...profiles.args, "--json"],
-          profiles.env,
+          ["verify", `s3://${SRC}/${layout}/`, `s3://${DST}/${layout}/`, ...pair.profiles.args, "--json"],
+          pair.profiles.env,
         ),
       );
       const totalUploadBytes = runs.reduce((a, r) => a + r.uploadBytes, 0);

@@ -8,7 +8,7 @@
 // SOAK_SEED=...: the fault decisions' seed (default: random, printed and recorded).
 import { randomBytes } from "node:crypto";
 import { cpus, loadavg } from "node:os";
-import { CreateBucketCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import pLimit from "p-limit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -18,7 +18,7 @@ import {
   writeReliabilityDoc,
   writeResult,
 } from "../../bench/reliability-report.js";
-import { type CliProfiles, collect, writeProfiles } from "../support/cli.js";
+import { collect } from "../support/cli.js";
 import { cliDescription, cliOverride, spawnCliUnderTest } from "../support/cli-under-test.js";
 import {
   type FaultProxy,
@@ -27,7 +27,7 @@ import {
   startFaultProxy,
 } from "../support/fault-proxy.js";
 import { digestObject, MiB, pseudoRandomChunks, uploadMultipart } from "../support/generated-objects.js";
-import { type S3Server, s3ClientFor, startPartitionPair } from "../support/minio.js";
+import { usePartitionPair } from "../support/partition-pair.js";
 import { measureChild } from "../support/process-stats.js";
 import { incompleteUploads, listKeys, md5Hex } from "../support/s3-fixtures.js";
 
@@ -170,12 +170,9 @@ async function judge(targetClient: S3Client, bucket: string, objects: SourceObje
 }
 
 describe(`soak: ${small ? 150 : 1000} objects through 5% faults`, () => {
-  let pair: { source: S3Server; target: S3Server; stop(): Promise<void> };
+  const pair = usePartitionPair({ sourceBuckets: [SRC, CORRUPT_SRC], targetBuckets: [DST, CORRUPT_DST] });
   let sourceProxy: FaultProxy;
   let targetProxy: FaultProxy;
-  let direct: CliProfiles;
-  let sourceClient: S3Client;
-  let targetClient: S3Client;
   let objects: SourceObject[];
   const started = Date.now();
   const loadBefore = loadavg().map((v) => Number(v.toFixed(2)));
@@ -186,19 +183,11 @@ describe(`soak: ${small ? 150 : 1000} objects through 5% faults`, () => {
 
   beforeAll(async () => {
     console.log(`soak seed ${SEED} (SOAK_SEED=${SEED} repeats the fault decisions)`);
-    pair = await startPartitionPair();
-    direct = await writeProfiles(pair.source, pair.target);
-    sourceClient = s3ClientFor(pair.source);
-    targetClient = s3ClientFor(pair.target);
-    for (const [client, bucket] of [
-      [sourceClient, SRC],
-      [targetClient, DST],
-      [sourceClient, CORRUPT_SRC],
-      [targetClient, CORRUPT_DST],
-    ] as const) {
-      await client.send(new CreateBucketCommand({ Bucket: bucket }));
-    }
-    objects = await seedObjects(sourceClient, SRC, plan(small ? 150 : 1000, seededRand(`sizes:${SEED}`)));
+    objects = await seedObjects(
+      pair.sourceClient,
+      SRC,
+      plan(small ? 150 : 1000, seededRand(`sizes:${SEED}`)),
+    );
     sourceProxy = await startFaultProxy({
       upstream: pair.source.endpoint,
       rates: FAULT_RATES,
@@ -219,7 +208,7 @@ describe(`soak: ${small ? 150 : 1000} objects through 5% faults`, () => {
     command,
     `s3://${bucketFrom}`,
     `s3://${bucketTo}`,
-    ...direct.args,
+    ...pair.profiles.args,
     "--source-endpoint",
     sourceProxy.endpoint,
     "--target-endpoint",
@@ -230,7 +219,7 @@ describe(`soak: ${small ? 150 : 1000} objects through 5% faults`, () => {
 
   /** One sync through the proxies; recorded in `into` (if given) before it is checked. */
   async function pass(bucketFrom: string, bucketTo: string, into?: PassResult[]): Promise<PassResult> {
-    const run = await measureChild(spawnCliUnderTest(viaProxies(bucketFrom, bucketTo), direct.env));
+    const run = await measureChild(spawnCliUnderTest(viaProxies(bucketFrom, bucketTo), pair.profiles.env));
     proxyTotals.source.push(sourceProxy.stats());
     proxyTotals.target.push(targetProxy.stats());
     sourceProxy.resetStats();
@@ -268,8 +257,8 @@ describe(`soak: ${small ? 150 : 1000} objects through 5% faults`, () => {
     expect(first.summary.copied + first.summary.skipped + first.summary.failed).toBe(objects.length);
 
     const reported = new Set(first.failures.map((f) => f.key));
-    const seen = await judge(targetClient, DST, objects);
-    const uploadsLeft = (await incompleteUploads(targetClient, DST)).length;
+    const seen = await judge(pair.targetClient, DST, objects);
+    const uploadsLeft = (await incompleteUploads(pair.targetClient, DST)).length;
     result.firstPass = {
       identical: seen.identical.length,
       missingReported: seen.missing.filter((k) => reported.has(k)).length,
@@ -296,11 +285,14 @@ describe(`soak: ${small ? 150 : 1000} objects through 5% faults`, () => {
     if (passes.length === 1) await pass(SRC, DST, passes);
     const last = passes.at(-1) as PassResult;
     expect(last.summary.failed).toBe(0);
-    const seen = await judge(targetClient, DST, objects);
+    const seen = await judge(pair.targetClient, DST, objects);
     const verify = await collect(
-      spawnCliUnderTest(["verify", `s3://${SRC}`, `s3://${DST}`, ...direct.args, "--json"], direct.env),
+      spawnCliUnderTest(
+        ["verify", `s3://${SRC}`, `s3://${DST}`, ...pair.profiles.args, "--json"],
+        pair.profiles.env,
+      ),
     );
-    const uploads = await incompleteUploads(targetClient, DST);
+    const uploads = await incompleteUploads(pair.targetClient, DST);
     result.final = {
       identical: seen.identical.length,
       verifyInSync: (JSON.parse(verify.stdout) as { inSync: boolean }).inSync,
@@ -319,7 +311,7 @@ describe(`soak: ${small ? 150 : 1000} objects through 5% faults`, () => {
 
   it("corrupted bytes in transit are caught: identical or reported failed, never silently wrong", async () => {
     const corruptObjects = await seedObjects(
-      sourceClient,
+      pair.sourceClient,
       CORRUPT_SRC,
       plan(small ? 40 : 200, seededRand(`corrupt-sizes:${SEED}`)),
     );
@@ -336,7 +328,7 @@ describe(`soak: ${small ? 150 : 1000} objects through 5% faults`, () => {
     sourceProxy.setRates(FAULT_RATES);
     targetProxy.setRates(FAULT_RATES);
     const reported = new Set(run.failures.map((f) => f.key));
-    const seen = await judge(targetClient, CORRUPT_DST, corruptObjects);
+    const seen = await judge(pair.targetClient, CORRUPT_DST, corruptObjects);
     result.corruption = {
       objects: corruptObjects.length,
       rate: CORRUPT_RATE,
@@ -344,7 +336,7 @@ describe(`soak: ${small ? 150 : 1000} objects through 5% faults`, () => {
       identical: seen.identical.length,
       reportedFailed: reported.size,
       silentlyWrong: [...seen.wrong, ...seen.missing].filter((k) => !reported.has(k)).length,
-      uploadsLeft: (await incompleteUploads(targetClient, CORRUPT_DST)).length,
+      uploadsLeft: (await incompleteUploads(pair.targetClient, CORRUPT_DST)).length,
     };
     console.log(`corruption: ${JSON.stringify(result.corruption)}`);
     expect(injected).toBeGreaterThan(0);
@@ -355,8 +347,6 @@ describe(`soak: ${small ? 150 : 1000} objects through 5% faults`, () => {
     writeSoakResult();
     await sourceProxy?.close();
     await targetProxy?.close();
-    await direct?.cleanup();
-    await pair?.stop();
   });
 
   /** Records the run in the results JSON and renders RELIABILITY.md again. */

@@ -4,9 +4,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import type { S3Client } from "@aws-sdk/client-s3";
-import { afterAll, beforeAll } from "vitest";
-import { type S3Server, s3ClientFor, startPartitionPair } from "./minio.js";
+import type { S3Server } from "./minio.js";
 
 export const CLI_PATH = resolve(import.meta.dirname, "../../dist/cli/s3xsync.js");
 
@@ -80,7 +78,7 @@ export function collect(child: ChildProcess): Promise<CliResult> {
   });
 }
 
-/** `copy` and `sync` --json summary, as DESIGN.md fixes it. */
+/** `copy` and `sync` --json summary, as README.md (Output and exit codes) gives it. */
 export interface TransferJson {
   copied: number;
   skipped: number;
@@ -89,37 +87,4 @@ export interface TransferJson {
   bytes: number;
   seconds: number;
   failures: { key: string; error: string }[];
-}
-
-export interface CliFixture {
-  source: S3Server;
-  target: S3Server;
-  sourceClient: S3Client;
-  targetClient: S3Client;
-  profiles: CliProfiles;
-}
-
-/**
- * Starts a MinIO pair and writes CLI profiles for it before the file's tests, and removes both
- * after them. The returned object is filled in by beforeAll.
- */
-export function usePartitionPair(): CliFixture {
-  const fixture = {} as CliFixture;
-  let stop: (() => Promise<void>) | undefined;
-  beforeAll(async () => {
-    const pair = await startPartitionPair();
-    stop = pair.stop;
-    Object.assign(fixture, {
-      source: pair.source,
-      target: pair.target,
-      sourceClient: s3ClientFor(pair.source),
-      targetClient: s3ClientFor(pair.target),
-      profiles: await writeProfiles(pair.source, pair.target),
-    });
-  });
-  afterAll(async () => {
-    await fixture.profiles?.cleanup();
-    await stop?.();
-  });
-  return fixture;
 }

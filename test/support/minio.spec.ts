@@ -5,19 +5,12 @@ import {
   ListBucketsCommand,
   S3ServiceException,
 } from "@aws-sdk/client-s3";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type S3Server, s3ClientFor, startPartitionPair } from "./minio.js";
+import { describe, expect, it } from "vitest";
+import { s3ClientFor, startPartitionPair } from "./minio.js";
+import { usePartitionPair } from "./partition-pair.js";
 
 describe("MinIO partition pair (test support)", () => {
-  let pair: { source: S3Server; target: S3Server; stop(): Promise<void> };
-
-  beforeAll(async () => {
-    pair = await startPartitionPair();
-  });
-
-  afterAll(async () => {
-    await pair?.stop();
-  });
+  const pair = usePartitionPair();
 
   it("runs two independent servers, one per partition", async () => {
     const { source, target } = pair;
@@ -26,11 +19,11 @@ describe("MinIO partition pair (test support)", () => {
     expect(source.endpoint).not.toBe(target.endpoint);
     expect(source.accessKeyId).not.toBe(target.accessKeyId);
 
-    await s3ClientFor(source).send(new CreateBucketCommand({ Bucket: "cn-bucket" }));
-    await s3ClientFor(target).send(new CreateBucketCommand({ Bucket: "global-bucket" }));
+    await pair.sourceClient.send(new CreateBucketCommand({ Bucket: "cn-bucket" }));
+    await pair.targetClient.send(new CreateBucketCommand({ Bucket: "global-bucket" }));
 
-    const sourceBuckets = await s3ClientFor(source).send(new ListBucketsCommand({}));
-    const targetBuckets = await s3ClientFor(target).send(new ListBucketsCommand({}));
+    const sourceBuckets = await pair.sourceClient.send(new ListBucketsCommand({}));
+    const targetBuckets = await pair.targetClient.send(new ListBucketsCommand({}));
     expect(sourceBuckets.Buckets?.map((b) => b.Name)).toEqual(["cn-bucket"]);
     expect(targetBuckets.Buckets?.map((b) => b.Name)).toEqual(["global-bucket"]);
   });
