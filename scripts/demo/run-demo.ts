@@ -438,10 +438,10 @@ async function main(): Promise<number> {
     },
   });
   const deadline = Date.now() + WAIT_FOR_SYNC_MS;
-  let summary = await runVerify(engine, "", "", 4);
+  let summary = await runVerify(engine, "", "");
   while (!summary.inSync && Date.now() < deadline && !interrupted) {
     await new Promise((r) => setTimeout(r, 500));
-    summary = await runVerify(engine, "", "", 4);
+    summary = await runVerify(engine, "", "");
   }
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
 

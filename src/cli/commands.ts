@@ -36,7 +36,7 @@ async function openSide(
   const client = createS3Client(
     resolved,
     {
-      maxSockets: config.engine.concurrency * WHOLE_OBJECTS_PER_PART_SLOT + 4,
+      maxSockets: (config.engine.adaptiveMax ?? config.engine.concurrency) * WHOLE_OBJECTS_PER_PART_SLOT + 4,
       maxAttempts: config.engine.attempts,
       stallTimeoutMs: config.engine.stallTimeoutMs,
     },
@@ -161,7 +161,6 @@ export async function syncCommand(
     targetPrefix: asFolderPrefix(target.key),
     deleteExtra: flags.deleteExtra,
     dryRun: flags.dryRun,
-    concurrency: config.engine.concurrency * WHOLE_OBJECTS_PER_PART_SLOT,
     onPlanned: (action, key, size) => {
       if (flags.dryRun) {
         planned.push(action === "copy" ? `would copy: ${key}` : `would delete: ${key}`);
@@ -186,12 +185,7 @@ export async function verifyCommand(
   target: S3Location,
 ): Promise<CommandResult> {
   const engine = await openEngine(config, source, target);
-  const summary = await runVerify(
-    engine,
-    asFolderPrefix(source.key),
-    asFolderPrefix(target.key),
-    config.engine.concurrency,
-  );
+  const summary = await runVerify(engine, asFolderPrefix(source.key), asFolderPrefix(target.key));
   const { errors, ...compared } = summary;
   const text = [
     ...summary.missing.map((key) => `missing: ${key}`),

@@ -32,6 +32,8 @@ export interface PartCopy {
   attempts: number;
   /** The stall timeout of a transfer starting now (see PipeOptions). */
   stallTimeoutMs: () => number;
+  /** Hears every failed attempt (the scheduler adapts to them). */
+  onAttemptFailed: (error: unknown) => void;
   hooks: EngineHooks;
 }
 
@@ -82,6 +84,18 @@ function storedDigest(copy: PartCopy, stored: StoredPart | undefined): string | 
   return undefined;
 }
 
+/** Reads a part from the source without sending it anywhere; returns the digest of its bytes. */
+async function readPartOnly(copy: PartCopy, partNumber: number, sink: PartSink | undefined): Promise<string> {
+  const { digest } = await pipeSource(
+    (signal) => readSource(copy.source, copy.state, slice(copy.layout, partNumber), signal),
+    async (body) => {
+      for await (const _ of body);
+    },
+    { sink, digest: copy.proof.partDigest, stallTimeoutMs: copy.stallTimeoutMs },
+  );
+  return digest;
+}
+
 /** Reads a stored part again without sending it; the part when its bytes are this version's. */
 async function rereadStoredPart(
   copy: PartCopy,
@@ -89,18 +103,20 @@ async function rereadStoredPart(
   expected: string,
   read: (bytesSoFar: number) => void,
 ): Promise<CopiedPart | undefined> {
-  const reread = await pipeSource(
-    (signal) => readSource(copy.source, copy.state, slice(copy.layout, stored.partNumber), signal),
-    async (body) => {
-      for await (const _ of body);
-    },
-    {
-      sink: sinkFor(copy, stored.partNumber, read),
-      digest: copy.proof.partDigest,
-      stallTimeoutMs: copy.stallTimeoutMs,
-    },
-  );
-  return reread.digest === expected ? { ...stored, fingerprint: reread.digest } : undefined;
+  const digest = await readPartOnly(copy, stored.partNumber, sinkFor(copy, stored.partNumber, read));
+  return digest === expected ? { ...stored, fingerprint: digest } : undefined;
+}
+
+/**
+ * Reads a part once more, only to hash it in its turn: one the ordered digest let go to stay
+ * within its budget (see OrderedDigest). The copy's final check compares what it hashed with the
+ * bytes that were sent.
+ */
+export async function hashPartAgain(copy: PartCopy, partNumber: number): Promise<void> {
+  await withRetries(() => readPartOnly(copy, partNumber, copy.digest?.open(partNumber)), {
+    attempts: copy.attempts,
+    onAttemptFailed: copy.onAttemptFailed,
+  });
 }
 
 /** Streams one part from the source into the upload and checks the target's answer against the bytes read. */
@@ -155,7 +171,7 @@ export async function copyPart(
         ? { part: kept, sent: false }
         : { part: await sendPart(copy, partNumber, read), sent: true };
     },
-    { attempts: copy.attempts },
+    { attempts: copy.attempts, onAttemptFailed: copy.onAttemptFailed },
   );
   return { ...value, attempts };
 }

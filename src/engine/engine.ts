@@ -55,6 +55,11 @@ export interface Engine {
   /** One page of the source's objects under `prefix` (a backfill queues them page by page). */
   listSourcePage(prefix: string, token?: string): Promise<ListedPage>;
   /**
+   * Whole-object copies the engine runs at once now (it adapts to the link): how many objects a
+   * driver may hand it at a time without them waiting long.
+   */
+  objectSlots(): number;
+  /**
    * Whether the target key holds the content of this listed source object: one HEAD of the target,
    * and one of the source where only our marker vouches for the copy.
    */
@@ -172,11 +177,19 @@ async function replicateOnce(
 }
 
 export function createEngine(config: EngineConfig): Engine {
-  const run: EngineRun = {
-    config,
-    scheduler: new PartScheduler(config.options.concurrency),
-    partReadsIgnored: false,
+  const scheduler = new PartScheduler({
+    concurrency: config.options.concurrency,
+    adaptiveMax: config.options.adaptiveMax,
+  });
+  // The scheduler follows the bytes moved: every progress report reaches it first.
+  const hooks: EngineHooks = {
+    ...config.hooks,
+    onProgress: (event) => {
+      scheduler.moved(event.bytes);
+      config.hooks?.onProgress?.(event);
+    },
   };
+  const run: EngineRun = { config: { ...config, hooks }, scheduler, partReadsIgnored: false };
   const { source, target, options } = config;
   return {
     async replicate(task, control = {}) {
@@ -199,6 +212,7 @@ export function createEngine(config: EngineConfig): Engine {
     },
     list: (side, prefix) => listObjects(side === "source" ? source : target, prefix, options.attempts),
     listSourcePage: (prefix, token) => listPage(source, prefix, token, options.attempts),
+    objectSlots: () => scheduler.objectSlots,
     async targetHolds(listed, targetKey) {
       const existing = await headTarget(target, targetKey);
       if (!existing) return false;

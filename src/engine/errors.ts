@@ -81,6 +81,24 @@ export function isNetworkError(error: unknown): boolean {
   return NETWORK_CODES.has(e?.code ?? "") || NETWORK_CODES.has(e?.name ?? "") || e?.name === "TimeoutError";
 }
 
+/**
+ * What a failed attempt says about the link: a server asking to slow down (`throttled`), a
+ * connection reset or stalled (`broken`), or nothing (undefined: a bad answer, a missing key).
+ */
+export function congestionOf(error: unknown): "throttled" | "broken" | undefined {
+  if (error instanceof StallError || isNetworkError(error)) return "broken";
+  const sdkError = error as Parameters<typeof isThrottlingError>[0];
+  if (
+    typeof sdkError === "object" &&
+    sdkError !== null &&
+    "$metadata" in sdkError &&
+    isThrottlingError(sdkError)
+  ) {
+    return "throttled";
+  }
+  return httpStatusOf(error) === 503 ? "throttled" : undefined;
+}
+
 /** Throttling, 5xx, network faults and integrity mismatches are worth another attempt. */
 export function isRetryable(error: unknown): boolean {
   if (error instanceof SourceChangedError || error instanceof PermanentError) return false;

@@ -66,7 +66,7 @@ export async function putWhole(ctx: PutWholeContext): Promise<{ evidence: Eviden
           },
         ),
       ),
-    { attempts: ctx.attempts },
+    { attempts: ctx.attempts, onAttemptFailed: (error) => ctx.scheduler.attemptFailed(error) },
   );
   const targetEtag = normalizeEtag(value.result.ETag);
   if (ctx.targetEtagsAreMd5 && targetEtag !== value.digest) {

@@ -6,6 +6,8 @@ export interface RetryPolicy {
   attempts: number;
   baseDelayMs?: number;
   maxDelayMs?: number;
+  /** Hears every failed attempt, retried or not (the scheduler reads the link's state from them). */
+  onAttemptFailed?: (error: unknown) => void;
 }
 
 export interface RetryResult<T> {
@@ -39,6 +41,7 @@ export async function withRetries<T>(
     try {
       return { value: await operation(attempt), attempts: attempt };
     } catch (error) {
+      policy.onAttemptFailed?.(error);
       if (!isRetryable(error)) throw error;
       if (attempt >= policy.attempts) throw new RetriesExhaustedError(error, attempt);
       await sleep(backoffDelay(attempt - 1, base, max));

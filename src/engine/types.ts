@@ -31,10 +31,12 @@ export const WHOLE_OBJECTS_PER_PART_SLOT = 4;
 /** Engine settings, validated by the driver before they reach here. */
 export interface EngineOptions {
   /**
-   * Upper bound on parts in flight across all objects; objects copied in one PUT (at most
-   * `partSize`) may be WHOLE_OBJECTS_PER_PART_SLOT times as many.
+   * Parts in flight across all objects (where they start, with `adaptiveMax`); objects copied in
+   * one PUT (at most `partSize`) may be WHOLE_OBJECTS_PER_PART_SLOT times as many.
    */
   concurrency: number;
+  /** Adapt the parts in flight to the link, from `concurrency` up to this bound (memory). */
+  adaptiveMax?: number;
   /** Part size for sources uploaded in one piece; also the single-PUT threshold. */
   partSize: number;
   /** Attempts per part (and per small object), including the first. */

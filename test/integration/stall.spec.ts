@@ -1,7 +1,8 @@
 // A connection that stops delivering mid-body, without closing, must never hang a copy (issue 12).
 import { afterEach, describe, expect, it } from "vitest";
-import { runCli, usePartitionPair } from "../support/cli.js";
+import { runCli } from "../support/cli.js";
 import { type FaultProxy, startFaultProxy } from "../support/fault-proxy.js";
+import { usePartitionPair } from "../support/partition-pair.js";
 import { bytesOf, createBucket, incompleteUploads, MiB, putObject } from "../support/s3-fixtures.js";
 
 const fx = usePartitionPair();
