@@ -8,9 +8,8 @@ import {
   type StorageClass,
   type TargetEncryption,
 } from "../engine/index.js";
-
+import { UsageError } from "../user-facing/errors.js";
 import { parseSize } from "./parse-size.js";
-import { UsageError } from "./usage-error.js";
 
 /**
  * Every tunable with its default and why. The README's option table mirrors this one.

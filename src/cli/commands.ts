@@ -11,16 +11,11 @@ import {
 } from "../engine/index.js";
 import { emptySyncSummary, runSync, type SyncSummary, tallyOutcome } from "../sync/run-sync.js";
 import { runVerify } from "../sync/run-verify.js";
+import { PreflightError, UsageError } from "../user-facing/errors.js";
+import { formatBytes } from "../user-facing/format-bytes.js";
 import type { CliConfig } from "./cli-config.js";
-import { formatBytes } from "./parse-size.js";
 import { createProgress } from "./progress.js";
 import { asFolderPrefix, copyTargetKey, type S3Location } from "./s3-url.js";
-import { UsageError } from "./usage-error.js";
-
-/** Problems found before any object was touched: exit code 2. */
-export class PreflightError extends Error {
-  override name = "PreflightError";
-}
 
 const DEFAULT_REGION = "us-east-1";
 

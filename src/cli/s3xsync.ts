@@ -1,10 +1,10 @@
 import { Command, CommanderError, Option } from "commander";
 import { describeError } from "../engine/index.js";
+import { PreflightError, UsageError } from "../user-facing/errors.js";
+import { formatBytes } from "../user-facing/format-bytes.js";
 import { DEFAULTS, parseCliConfig, type RawOptions } from "./cli-config.js";
-import { type CommandResult, copyCommand, PreflightError, syncCommand, verifyCommand } from "./commands.js";
-import { formatBytes } from "./parse-size.js";
+import { type CommandResult, copyCommand, syncCommand, verifyCommand } from "./commands.js";
 import { parseS3Url } from "./s3-url.js";
-import { UsageError } from "./usage-error.js";
 import { watchCommand } from "./watch-command.js";
 
 declare const PACKAGE_VERSION: string;

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { UsageError } from "../cli/usage-error.js";
+import { UsageError } from "../user-facing/errors.js";
 
 export interface RawWatchOptions {
   queueUrl?: string;
