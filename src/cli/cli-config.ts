@@ -1,5 +1,5 @@
+import type { SidesSettings } from "../aws/open-sides.js";
 import { isRegion } from "../aws/partition.js";
-import type { SideSettings } from "../aws/s3-client.js";
 import {
   type EngineOptions,
   MAX_PART_SIZE,
@@ -43,10 +43,7 @@ export interface RawOptions {
   dryRun?: boolean;
 }
 
-export interface CliConfig {
-  source: SideSettings;
-  target: SideSettings;
-  targetSecret?: string;
+export interface CliConfig extends SidesSettings {
   engine: EngineOptions;
   json: boolean;
   quiet: boolean;

@@ -1,10 +1,9 @@
 import { SNSClient } from "@aws-sdk/client-sns";
 import { SQSClient } from "@aws-sdk/client-sqs";
-import { resolveSide } from "../aws/s3-client.js";
+import { openSides } from "../aws/open-sides.js";
 import type { CliConfig } from "../cli/cli-config.js";
-import { openEngine } from "../cli/commands.js";
 import { asFolderPrefix, type S3Location } from "../cli/s3-url.js";
-import { describeError } from "../engine/index.js";
+import { createEngine, describeError } from "../engine/index.js";
 import { MalformedEventError, parseMessageBody } from "../events/parse-events.js";
 import { PreflightError, UsageError } from "../user-facing/errors.js";
 import { processMessages } from "../worker/process-messages.js";
@@ -16,8 +15,6 @@ import { queueVisibilityTimeout, runQueuePoller } from "./queue-poller.js";
 import { newStats, startStatusLine } from "./status-line.js";
 import type { WatchOptions } from "./watch-options.js";
 import { RejectedEventError, startWebhookReceiver } from "./webhook-receiver.js";
-
-const DEFAULT_REGION = "us-east-1";
 
 /** The region in an SQS queue URL (`https://sqs.REGION.amazonaws.com[.cn]/...`), if it names one. */
 export function queueRegion(queueUrl: string): string | undefined {
@@ -77,13 +74,17 @@ export async function runWatch(
     () => 0,
     () => 0,
   );
-  const engine = await openEngine(config, source, target, (bytes) => {
-    stats.bytes += bytes;
+  const sides = await openSides(config, { source: source.bucket, target: target.bucket }, config.engine);
+  const engine = createEngine({
+    ...sides,
+    options: config.engine,
+    hooks: {
+      onProgress: (event) => {
+        stats.bytes += event.bytes;
+      },
+    },
   });
-  const [sourceSide, targetSide] = await Promise.all([
-    resolveSide(config.source, DEFAULT_REGION),
-    resolveSide(config.target, DEFAULT_REGION),
-  ]);
+  const { source: sourceSide, target: targetSide } = sides;
   const prefixFilter = asFolderPrefix(source.key);
   const filter = { bucket: source.bucket, prefix: prefixFilter };
   let stopping = false;
