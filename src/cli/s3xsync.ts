@@ -6,6 +6,7 @@ import { DEFAULTS, parseCliConfig, type RawOptions } from "./cli-config.js";
 import { type CommandResult, copyCommand, syncCommand, verifyCommand } from "./commands.js";
 import { parseS3Url } from "./s3-url.js";
 import { watchCommand } from "./watch-command.js";
+import { DEFAULT_MAX_ATTEMPTS } from "./watch-options.js";
 
 declare const PACKAGE_VERSION: string;
 
@@ -118,7 +119,7 @@ export function buildProgram(): Command {
       .option("--journal <dir>", "--listen: where accepted events are kept until done")
       .option(
         "--max-attempts <n>",
-        "--listen: attempts per event before it moves to the journal's failed/ (default 5)",
+        `--listen: attempts per event before it moves to the journal's failed/ (default ${DEFAULT_MAX_ATTEMPTS})`,
       )
       .option("--delete", "delete target objects whose source object is gone"),
   ).action(async (source: string, target: string, _options: unknown, command: Command) => {

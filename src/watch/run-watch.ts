@@ -1,11 +1,8 @@
 import { SNSClient } from "@aws-sdk/client-sns";
 import { SQSClient } from "@aws-sdk/client-sqs";
-import { openSides } from "../aws/open-sides.js";
-import type { CliConfig } from "../cli/cli-config.js";
-import { asFolderPrefix, type S3Location } from "../cli/s3-url.js";
 import { createEngine, describeError } from "../engine/index.js";
 import { MalformedEventError, parseMessageBody } from "../events/parse-events.js";
-import { PreflightError, UsageError } from "../user-facing/errors.js";
+import { PreflightError } from "../user-facing/errors.js";
 import { processMessages } from "../worker/process-messages.js";
 import type { TaskContext } from "../worker/run-task.js";
 import { logger, metrics } from "../worker/telemetry.js";
@@ -13,7 +10,7 @@ import { EventJournal } from "./event-journal.js";
 import { JournalDispatcher } from "./journal-dispatcher.js";
 import { queueVisibilityTimeout, runQueuePoller } from "./queue-poller.js";
 import { newStats, startStatusLine } from "./status-line.js";
-import type { WatchOptions } from "./watch-options.js";
+import type { WatchSetup } from "./watch-setup.js";
 import { RejectedEventError, startWebhookReceiver } from "./webhook-receiver.js";
 
 /** The region in an SQS queue URL (`https://sqs.REGION.amazonaws.com[.cn]/...`), if it names one. */
@@ -57,40 +54,29 @@ function onSignals(onFirst: (signal: string) => void): Shutdown {
  * long-running worker, fed by an SQS queue (`--queue-url`) or by S3 notifications pushed over HTTP
  * (`--listen`). Resolves with the exit code once stopped by SIGINT/SIGTERM.
  */
-export async function runWatch(
-  config: CliConfig,
-  source: S3Location,
-  target: S3Location,
-  options: WatchOptions,
-): Promise<number> {
-  if (target.key !== "") {
-    throw new UsageError(
-      `target s3://${target.bucket}/${target.key}: watch keeps every key as it is; give the target as s3://${target.bucket}`,
-    );
-  }
+export async function runWatch(setup: WatchSetup): Promise<number> {
+  const { sides, events, prefixFilter } = setup;
+  const { source: sourceSide, target: targetSide } = sides;
   // Logs are JSON lines on stdout; on a terminal only warnings and errors, beside the status line.
-  if (process.stdout.isTTY && !config.quiet) logger.setLogLevel("WARN");
+  if (process.stdout.isTTY && !setup.quiet) logger.setLogLevel("WARN");
   const stats = newStats(
     () => 0,
     () => 0,
   );
-  const sides = await openSides(config, { source: source.bucket, target: target.bucket }, config.engine);
   const engine = createEngine({
     ...sides,
-    options: config.engine,
+    options: setup.engine,
     hooks: {
       onProgress: (event) => {
         stats.bytes += event.bytes;
       },
     },
   });
-  const { source: sourceSide, target: targetSide } = sides;
-  const prefixFilter = asFolderPrefix(source.key);
-  const filter = { bucket: source.bucket, prefix: prefixFilter };
+  const filter = { bucket: sourceSide.bucket, prefix: prefixFilter };
   let stopping = false;
   const sqs = new SQSClient({
     region:
-      (options.queueUrl && queueRegion(options.queueUrl)) ??
+      (events.kind === "queue" ? queueRegion(events.queueUrl) : undefined) ??
       process.env.AWS_REGION ??
       process.env.AWS_DEFAULT_REGION ??
       sourceSide.region,
@@ -98,14 +84,14 @@ export async function runWatch(
   });
   const ctx: TaskContext = {
     config: {
-      sourceBucket: source.bucket,
+      sourceBucket: sourceSide.bucket,
       sourceRegion: sourceSide.region,
-      targetBucket: target.bucket,
+      targetBucket: targetSide.bucket,
       targetRegion: targetSide.region,
       prefixFilter,
-      syncDeletes: options.syncDeletes,
-      queueUrl: options.queueUrl,
-      concurrency: config.engine.concurrency,
+      syncDeletes: setup.syncDeletes,
+      queueUrl: events.kind === "queue" ? events.queueUrl : undefined,
+      concurrency: setup.engine.concurrency,
     },
     engine: async () => engine,
     refreshTargetKeys: async () => false,
@@ -122,25 +108,25 @@ export async function runWatch(
     }
   };
 
-  if (options.queueUrl) {
-    const queueUrl = options.queueUrl;
+  if (events.kind === "queue") {
+    const { queueUrl } = events;
     const visibilityTimeout = await queueVisibilityTimeout(sqs, queueUrl).catch((error: unknown) => {
       throw new PreflightError(`queue ${queueUrl}: ${describeError(error)}`);
     });
     let inFlight = 0;
     stats.inFlight = () => inFlight;
-    const status = startStatusLine(`watch ${queueUrl}`, stats, !config.quiet);
+    const status = startStatusLine(`watch ${queueUrl}`, stats, !setup.quiet);
     const shutdown = onSignals((signal) => {
       stopping = true;
       logger.info("shutdown", { signal, inFlight });
     });
-    logger.info("watch", { queueUrl, source: source.bucket, target: target.bucket, prefixFilter });
+    logger.info("watch", { queueUrl, source: sourceSide.bucket, target: targetSide.bucket, prefixFilter });
     try {
       await runQueuePoller(
         {
           sqs,
           queueUrl,
-          concurrency: config.engine.concurrency,
+          concurrency: setup.engine.concurrency,
           process: processBatch,
           stop: shutdown.signal,
           onReceived: (count) => {
@@ -163,16 +149,15 @@ export async function runWatch(
     return 0;
   }
 
-  const listen = options.listen as { host: string; port: number };
-  const journalDir = options.journalDir as string;
+  const { listen, journalDir, maxAttempts } = events;
   const journal = await EventJournal.open(journalDir).catch((error: unknown) => {
     throw new PreflightError(`journal ${journalDir}: ${describeError(error)}`);
   });
   const dispatcher = new JournalDispatcher({
     journal,
     filter,
-    concurrency: config.engine.concurrency,
-    maxAttempts: options.maxAttempts,
+    concurrency: setup.engine.concurrency,
+    maxAttempts,
     process: processBatch,
     onSettled: (outcome) => {
       if (outcome === "done") stats.done++;
@@ -205,11 +190,11 @@ export async function runWatch(
     listen: receiver.url,
     journal: journal.dir,
     recovered,
-    source: source.bucket,
-    target: target.bucket,
+    source: sourceSide.bucket,
+    target: targetSide.bucket,
     prefixFilter,
   });
-  const status = startStatusLine(`watch ${receiver.url}`, stats, !config.quiet);
+  const status = startStatusLine(`watch ${receiver.url}`, stats, !setup.quiet);
   await new Promise<void>((resolve) => {
     const shutdown = onSignals((signal) => {
       stopping = true;
