@@ -1,5 +1,6 @@
 import { SNSClient } from "@aws-sdk/client-sns";
 import { SQSClient } from "@aws-sdk/client-sqs";
+import { queueRegion } from "../aws/queue-region.js";
 import { createEngine, describeError } from "../engine/index.js";
 import { MalformedEventError, parseMessageBody } from "../events/parse-events.js";
 import { PreflightError } from "../user-facing/errors.js";
@@ -12,15 +13,6 @@ import { queueVisibilityTimeout, runQueuePoller } from "./queue-poller.js";
 import { newStats, startStatusLine } from "./status-line.js";
 import type { WatchSetup } from "./watch-setup.js";
 import { RejectedEventError, startWebhookReceiver } from "./webhook-receiver.js";
-
-/** The region in an SQS queue URL (`https://sqs.REGION.amazonaws.com[.cn]/...`), if it names one. */
-export function queueRegion(queueUrl: string): string | undefined {
-  const host = new URL(queueUrl).hostname;
-  return (
-    /^sqs\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$/.exec(host)?.[1] ??
-    /^([a-z0-9-]+)\.queue\.amazonaws\.com(\.cn)?$/.exec(host)?.[1]
-  );
-}
 
 interface Shutdown {
   signal: AbortSignal;
