@@ -6,7 +6,7 @@ import {
   ReceiveMessageCommand,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
-import { describeError } from "../engine/index.js";
+import { backoffDelay, describeError } from "../engine/index.js";
 import type { QueuedMessage } from "../worker/process-messages.js";
 import { logger } from "../worker/telemetry.js";
 
@@ -25,6 +25,13 @@ export interface QueuePollerOptions {
 
 /** SQS's long-poll maximum. */
 const WAIT_SECONDS = 20;
+
+/**
+ * After a failed receive (throttled, unreachable, keys refused): the first retry within a second,
+ * the ceiling doubling to 30 s, so a long outage costs a few requests a minute, not a busy loop.
+ */
+const RECEIVE_BACKOFF_BASE_MS = 500;
+const RECEIVE_BACKOFF_MAX_MS = 30_000;
 
 /** The queue's visibility timeout in seconds; also proves the queue exists and is reachable. */
 export async function queueVisibilityTimeout(sqs: SQSClient, queueUrl: string): Promise<number> {
@@ -123,7 +130,7 @@ export async function runQueuePoller(options: QueuePollerOptions, visibilityTime
       if (stop.aborted) break;
       receiveFailures++;
       logger.warn("receive", { error: describeError(error), failures: receiveFailures });
-      await sleep(Math.min(30_000, 500 * 2 ** Math.min(receiveFailures, 6)), stop);
+      await sleep(backoffDelay(receiveFailures, RECEIVE_BACKOFF_BASE_MS, RECEIVE_BACKOFF_MAX_MS), stop);
       continue;
     }
     if (messages.length === 0) continue;
