@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { decodeNotificationKey, MalformedEventError, parseMessageBody } from "./parse-events.js";
+import { MalformedEventError } from "./event-fields.js";
+import { parseMessageBody } from "./parse-events.js";
+import { decodeNotificationKey } from "./s3-events.js";
 
 const filter = { bucket: "src-bucket", prefix: "data/" };
 

@@ -8,10 +8,10 @@ import { createEngine, type Engine } from "../engine/index.js";
 import {
   isEventBridgeS3Event,
   isS3Notification,
-  parseBackfill,
   parseEventBridgeEvent,
   parseS3Notification,
-} from "../events/parse-events.js";
+} from "../events/s3-events.js";
+import { parseBackfill } from "../events/task-messages.js";
 import type { ParsedEvents } from "../events/tasks.js";
 import { type Deadline, deadlineOf, type InvocationClock, NO_DEADLINE } from "../worker/deadline.js";
 import { processMessages, runParsedEvents } from "../worker/process-messages.js";

@@ -1,5 +1,6 @@
 import { describeError } from "../engine/index.js";
-import { MalformedEventError, parseMessageBody } from "../events/parse-events.js";
+import { MalformedEventError } from "../events/event-fields.js";
+import { parseMessageBody } from "../events/parse-events.js";
 import { PreflightError } from "../user-facing/errors.js";
 import { logger } from "../worker/telemetry.js";
 import { EventJournal } from "./event-journal.js";

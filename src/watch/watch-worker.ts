@@ -2,7 +2,7 @@ import { SNSClient } from "@aws-sdk/client-sns";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { queueRegion } from "../aws/queue-region.js";
 import { createEngine } from "../engine/index.js";
-import type { EventFilter } from "../events/parse-events.js";
+import type { EventFilter } from "../events/s3-events.js";
 import { processMessages, type QueuedMessage } from "../worker/process-messages.js";
 import type { TaskContext } from "../worker/run-task.js";
 import { logger, metrics } from "../worker/telemetry.js";
