@@ -1,5 +1,5 @@
 import { field, MalformedEventError, text } from "./event-fields.js";
-import type { SyncTask } from "./tasks.js";
+import type { BackfillTask, SyncTask } from "./tasks.js";
 
 /** A task message the handler queued for itself (`{"s3xsyncTask": ...}`): continuations, backfill keys and pages. */
 export function parseTask(value: unknown): SyncTask {
@@ -19,7 +19,7 @@ export function parseTask(value: unknown): SyncTask {
   throw new MalformedEventError(`task message of kind "${String(kind)}" is unknown`);
 }
 
-export function parseBackfill(value: unknown): Extract<SyncTask, { kind: "backfill" }> {
+export function parseBackfill(value: unknown): BackfillTask {
   const prefix = field(value, ["prefix"]) ?? "";
   const token = field(value, ["continuationToken"]);
   if (typeof prefix !== "string") throw new MalformedEventError(`backfill: "prefix" must be a string`);

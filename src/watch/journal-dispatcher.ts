@@ -1,7 +1,7 @@
 import { backoffDelay, describeError } from "../engine/index.js";
 import { parseMessageBody } from "../events/parse-events.js";
 import type { EventFilter } from "../events/s3-events.js";
-import type { QueuedMessage } from "../worker/process-messages.js";
+import type { QueuedMessage } from "../events/tasks.js";
 import { logger } from "../worker/telemetry.js";
 import type { EventJournal } from "./event-journal.js";
 

@@ -7,7 +7,7 @@ import {
   type SQSClient,
 } from "@aws-sdk/client-sqs";
 import { backoffDelay, describeError } from "../engine/index.js";
-import type { QueuedMessage } from "../worker/process-messages.js";
+import type { QueuedMessage } from "../events/tasks.js";
 import { logger } from "../worker/telemetry.js";
 
 export interface QueuePollerOptions {
