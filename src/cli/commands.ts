@@ -43,7 +43,7 @@ function transferResult(
   const { copied, skipped, deleted, failed, bytes, failures } = summary;
   return {
     exitCode: failed > 0 ? 1 : 0,
-    // The key order of DESIGN.md's summary.
+    // The key order of the README's `--json` summaries (Output and exit codes).
     json: { copied, skipped, deleted, failed, bytes, seconds: Number(seconds.toFixed(3)), failures },
     text: [
       ...extra,
