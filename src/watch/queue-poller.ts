@@ -58,6 +58,40 @@ async function inBatchesOfTen<T>(items: readonly T[], send: (batch: T[]) => Prom
 }
 
 /**
+ * Runs one batch through `process`; deletes the messages that succeeded and leaves the failed ones
+ * for the queue to deliver again. `working` (the heartbeat's receipt handles) forgets the batch.
+ */
+async function settleBatch(
+  options: QueuePollerOptions,
+  messages: Message[],
+  working: Map<string, string>,
+): Promise<void> {
+  const { sqs, queueUrl } = options;
+  const batch = messages.map((m) => ({ id: m.MessageId ?? "", body: m.Body ?? "" }));
+  let failed: string[];
+  try {
+    failed = await options.process(batch);
+  } catch (error) {
+    logger.error("batch", { error: describeError(error) });
+    failed = batch.map((m) => m.id);
+  }
+  const succeeded = messages.filter((m) => !failed.includes(m.MessageId ?? ""));
+  for (const m of messages) working.delete(m.MessageId ?? "");
+  await inBatchesOfTen(succeeded, async (chunk) => {
+    const out = await sqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: chunk.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
+      }),
+    );
+    for (const failure of out.Failed ?? []) {
+      logger.error("delete", { error: `${failure.Code}: ${failure.Message}` });
+    }
+  }).catch((error: unknown) => logger.error("delete", { error: describeError(error) }));
+  options.onSettled?.(succeeded.length, messages.length - succeeded.length);
+}
+
+/**
  * Long-polls the queue with the batch semantics of the Lambda event source: each batch goes
  * through `process`; the messages that succeeded are deleted, the failed ones are left alone, so
  * the queue delivers them again after the visibility timeout and, after its maxReceiveCount, moves
@@ -82,31 +116,6 @@ export async function runQueuePoller(options: QueuePollerOptions, visibilityTime
   const running = new Set<Promise<void>>();
   let inFlight = 0;
   let receiveFailures = 0;
-
-  const settle = async (messages: Message[]) => {
-    const batch = messages.map((m) => ({ id: m.MessageId ?? "", body: m.Body ?? "" }));
-    let failed: string[];
-    try {
-      failed = await options.process(batch);
-    } catch (error) {
-      logger.error("batch", { error: describeError(error) });
-      failed = batch.map((m) => m.id);
-    }
-    const succeeded = messages.filter((m) => !failed.includes(m.MessageId ?? ""));
-    for (const m of messages) working.delete(m.MessageId ?? "");
-    await inBatchesOfTen(succeeded, async (chunk) => {
-      const out = await sqs.send(
-        new DeleteMessageBatchCommand({
-          QueueUrl: queueUrl,
-          Entries: chunk.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
-        }),
-      );
-      for (const failure of out.Failed ?? []) {
-        logger.error("delete", { error: `${failure.Code}: ${failure.Message}` });
-      }
-    }).catch((error: unknown) => logger.error("delete", { error: describeError(error) }));
-    options.onSettled?.(succeeded.length, messages.length - succeeded.length);
-  };
 
   while (!stop.aborted) {
     const room = options.concurrency - inFlight;
@@ -137,7 +146,7 @@ export async function runQueuePoller(options: QueuePollerOptions, visibilityTime
     options.onReceived?.(messages.length);
     for (const m of messages) working.set(m.MessageId ?? "", m.ReceiptHandle ?? "");
     inFlight += messages.length;
-    const task: Promise<void> = settle(messages).finally(() => {
+    const task: Promise<void> = settleBatch(options, messages, working).finally(() => {
       inFlight -= messages.length;
       running.delete(task);
     });
