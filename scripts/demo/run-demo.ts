@@ -23,9 +23,9 @@ import {
   UploadPartCommand,
 } from "@aws-sdk/client-s3";
 import { createS3Client } from "../../src/aws/s3-client.js";
-import { formatBytes } from "../../src/cli/parse-size.js";
 import { createEngine, SOURCE_ETAG_METADATA_KEY } from "../../src/engine/index.js";
 import { runVerify } from "../../src/sync/run-verify.js";
+import { formatBytes } from "../../src/user-facing/format-bytes.js";
 import {
   type S3Server,
   SOURCE_OPTIONS,

@@ -1,5 +1,6 @@
+import { parseEncryption, parseStorageClass } from "../aws/object-settings.js";
+import type { SidesSettings } from "../aws/open-sides.js";
 import { isRegion } from "../aws/partition.js";
-import type { SideSettings } from "../aws/s3-client.js";
 import {
   type EngineOptions,
   MAX_PART_SIZE,
@@ -8,9 +9,8 @@ import {
   type StorageClass,
   type TargetEncryption,
 } from "../engine/index.js";
-
+import { UsageError } from "../user-facing/errors.js";
 import { parseSize } from "./parse-size.js";
-import { UsageError } from "./usage-error.js";
 
 /**
  * Every tunable with its default and why. The README's option table mirrors this one.
@@ -54,10 +54,7 @@ export interface RawOptions {
   dryRun?: boolean;
 }
 
-export interface CliConfig {
-  source: SideSettings;
-  target: SideSettings;
-  targetSecret?: string;
+export interface CliConfig extends SidesSettings {
   engine: EngineOptions;
   json: boolean;
   quiet: boolean;
@@ -94,13 +91,19 @@ function endpoint(text: string | undefined, name: string): string | undefined {
 }
 
 function encryption(raw: RawOptions): TargetEncryption {
-  if (raw.sse === undefined) {
-    if (raw.sseKmsKeyId !== undefined) throw new UsageError("--sse-kms-key-id needs --sse aws:kms");
-    return { kind: "none" };
+  if (raw.sse === undefined && raw.sseKmsKeyId !== undefined) {
+    throw new UsageError("--sse-kms-key-id needs --sse aws:kms");
   }
-  if (raw.sse === "AES256") return { kind: "sse-s3" };
-  if (raw.sse === "aws:kms") return { kind: "sse-kms", keyId: raw.sseKmsKeyId };
-  throw new UsageError(`--sse "${raw.sse}" must be AES256 or aws:kms`);
+  const parsed = parseEncryption(raw.sse, raw.sseKmsKeyId);
+  if (!parsed) throw new UsageError(`--sse "${raw.sse}" must be AES256 or aws:kms`);
+  return parsed;
+}
+
+function storageClass(text: string | undefined): StorageClass | undefined {
+  if (text === undefined) return undefined;
+  const parsed = parseStorageClass(text.toUpperCase());
+  if (!parsed) throw new UsageError(`--storage-class "${text}" must be one of ${STORAGE_CLASSES.join(", ")}`);
+  return parsed;
 }
 
 export function parseCliConfig(raw: RawOptions): CliConfig {
@@ -108,12 +111,7 @@ export function parseCliConfig(raw: RawOptions): CliConfig {
   if (partSize < MIN_PART_SIZE || partSize > MAX_PART_SIZE) {
     throw new UsageError(`--part-size "${raw.partSize}" must be between 5MiB and 5GiB (S3's part limits)`);
   }
-  const storageClass = raw.storageClass?.toUpperCase();
-  if (storageClass !== undefined && !STORAGE_CLASSES.includes(storageClass as StorageClass)) {
-    throw new UsageError(
-      `--storage-class "${raw.storageClass}" must be one of ${STORAGE_CLASSES.join(", ")}`,
-    );
-  }
+  const targetStorageClass = storageClass(raw.storageClass);
   if (raw.targetSecret !== undefined && raw.targetProfile !== undefined) {
     throw new UsageError("--target-secret and --target-profile both give target credentials: choose one");
   }
@@ -135,7 +133,7 @@ export function parseCliConfig(raw: RawOptions): CliConfig {
       partSize,
       attempts: integer(raw.retries, "--retries", 0, 20, DEFAULTS.retries) + 1,
       stallTimeoutMs: integer(raw.stallTimeout, "--stall-timeout", 1, 3600, DEFAULTS.stallTimeout) * 1000,
-      storageClass: storageClass as StorageClass | undefined,
+      storageClass: targetStorageClass,
       encryption: encryption(raw),
     },
     json: raw.json ?? false,

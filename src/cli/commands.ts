@@ -1,57 +1,12 @@
-import { HeadBucketCommand } from "@aws-sdk/client-s3";
-import { partitionOf } from "../aws/partition.js";
-import { createS3Client, resolveSide, type SideSettings } from "../aws/s3-client.js";
-import { readTargetSecret } from "../aws/target-secret.js";
-import {
-  type BucketSide,
-  createEngine,
-  describeError,
-  type Engine,
-  WHOLE_OBJECTS_PER_PART_SLOT,
-} from "../engine/index.js";
+import { openSides } from "../aws/open-sides.js";
+import { createEngine, type Engine } from "../engine/index.js";
 import { emptySyncSummary, runSync, type SyncSummary, tallyOutcome } from "../sync/run-sync.js";
 import { runVerify } from "../sync/run-verify.js";
+import { UsageError } from "../user-facing/errors.js";
+import { formatBytes } from "../user-facing/format-bytes.js";
 import type { CliConfig } from "./cli-config.js";
-import { formatBytes } from "./parse-size.js";
 import { createProgress } from "./progress.js";
 import { asFolderPrefix, copyTargetKey, type S3Location } from "./s3-url.js";
-import { UsageError } from "./usage-error.js";
-
-/** Problems found before any object was touched: exit code 2. */
-export class PreflightError extends Error {
-  override name = "PreflightError";
-}
-
-const DEFAULT_REGION = "us-east-1";
-
-async function openSide(
-  what: "source" | "target",
-  settings: SideSettings,
-  location: S3Location,
-  config: CliConfig,
-): Promise<BucketSide> {
-  const resolved = await resolveSide(settings, DEFAULT_REGION).catch((error: Error) => {
-    throw new UsageError(`${what}: ${error.message}`);
-  });
-  const client = createS3Client(
-    resolved,
-    {
-      maxSockets: (config.engine.adaptiveMax ?? config.engine.concurrency) * WHOLE_OBJECTS_PER_PART_SLOT + 4,
-      maxAttempts: config.engine.attempts,
-      stallTimeoutMs: config.engine.stallTimeoutMs,
-    },
-    what,
-  );
-  const where = resolved.endpoint ?? `${resolved.region} (${partitionOf(resolved.region)})`;
-  try {
-    await client.send(new HeadBucketCommand({ Bucket: location.bucket }));
-  } catch (error) {
-    const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-    const reason = status === 404 ? "bucket does not exist" : describeError(error);
-    throw new PreflightError(`${what} s3://${location.bucket} at ${where}: ${reason}`);
-  }
-  return { client, bucket: location.bucket };
-}
 
 export async function openEngine(
   config: CliConfig,
@@ -59,21 +14,9 @@ export async function openEngine(
   target: S3Location,
   onProgress?: (bytes: number) => void,
 ): Promise<Engine> {
-  let targetSettings = config.target;
-  if (config.targetSecret) {
-    const secretId = config.targetSecret;
-    const credentials = await readTargetSecret(secretId).catch((error: unknown) => {
-      throw new PreflightError(`target secret ${secretId}: ${describeError(error)}`);
-    });
-    targetSettings = { ...targetSettings, credentials };
-  }
-  const [sourceSide, targetSide] = await Promise.all([
-    openSide("source", config.source, source, config),
-    openSide("target", targetSettings, target, config),
-  ]);
+  const sides = await openSides(config, { source: source.bucket, target: target.bucket }, config.engine);
   return createEngine({
-    source: sourceSide,
-    target: targetSide,
+    ...sides,
     options: config.engine,
     hooks: onProgress ? { onProgress: (event) => onProgress(event.bytes) } : {},
   });
@@ -100,7 +43,7 @@ function transferResult(
   const { copied, skipped, deleted, failed, bytes, failures } = summary;
   return {
     exitCode: failed > 0 ? 1 : 0,
-    // The key order of DESIGN.md's summary.
+    // The key order of the README's `--json` summaries (Output and exit codes).
     json: { copied, skipped, deleted, failed, bytes, seconds: Number(seconds.toFixed(3)), failures },
     text: [
       ...extra,

@@ -1,4 +1,4 @@
-import { UsageError } from "./usage-error.js";
+import { UsageError } from "../user-facing/errors.js";
 
 const UNITS: Record<string, number> = {
   "": 1,
@@ -22,15 +22,4 @@ export function parseSize(text: string, what: string): number {
     throw new UsageError(`${what} "${text}" is not a size (examples: 8MiB, 64MB, 5242880)`);
   }
   return Math.round(Number(match[1]) * unit);
-}
-
-export function formatBytes(bytes: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${unit === 0 ? Math.round(value) : value.toFixed(1)} ${units[unit]}`;
 }

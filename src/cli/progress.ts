@@ -1,5 +1,5 @@
 import cliProgress from "cli-progress";
-import { formatBytes } from "./parse-size.js";
+import { formatBytes } from "../user-facing/format-bytes.js";
 
 export interface Progress {
   /** More work found (sync discovers its total while listing). */

@@ -1,4 +1,4 @@
-import { UsageError } from "./usage-error.js";
+import { UsageError } from "../user-facing/errors.js";
 
 export interface S3Location {
   bucket: string;

@@ -1,11 +1,12 @@
 import { Command, CommanderError, Option } from "commander";
 import { describeError } from "../engine/index.js";
+import { PreflightError, UsageError } from "../user-facing/errors.js";
+import { formatBytes } from "../user-facing/format-bytes.js";
 import { DEFAULTS, parseCliConfig, type RawOptions } from "./cli-config.js";
-import { type CommandResult, copyCommand, PreflightError, syncCommand, verifyCommand } from "./commands.js";
-import { formatBytes } from "./parse-size.js";
+import { type CommandResult, copyCommand, syncCommand, verifyCommand } from "./commands.js";
 import { parseS3Url } from "./s3-url.js";
-import { UsageError } from "./usage-error.js";
 import { watchCommand } from "./watch-command.js";
+import { DEFAULT_MAX_ATTEMPTS } from "./watch-options.js";
 
 declare const PACKAGE_VERSION: string;
 
@@ -125,7 +126,7 @@ export function buildProgram(): Command {
       .option("--journal <dir>", "--listen: where accepted events are kept until done")
       .option(
         "--max-attempts <n>",
-        "--listen: attempts per event before it moves to the journal's failed/ (default 5)",
+        `--listen: attempts per event before it moves to the journal's failed/ (default ${DEFAULT_MAX_ATTEMPTS})`,
       )
       .option("--delete", "delete target objects whose source object is gone"),
   ).action(async (source: string, target: string, _options: unknown, command: Command) => {

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { decodeNotificationKey, MalformedEventError, parseMessageBody } from "./parse-events.js";
+import { MalformedEventError } from "./event-fields.js";
+import { classifyEvent, parseMessageBody } from "./parse-events.js";
+import { decodeNotificationKey } from "./s3-events.js";
 
 const filter = { bucket: "src-bucket", prefix: "data/" };
 
@@ -95,5 +97,30 @@ describe("parseMessageBody", () => {
         filter,
       ),
     ).toThrow(/not one this handler syncs/);
+  });
+});
+
+describe("classifyEvent", () => {
+  it("tells every accepted input shape apart", () => {
+    const shapeOf = (event: unknown) => classifyEvent(event, filter).shape;
+    const sqs = { Records: [{ eventSource: "aws:sqs", messageId: "m1", body: "{}" }] };
+    expect(classifyEvent(sqs, filter)).toEqual({ shape: "sqs-batch", messages: [{ id: "m1", body: "{}" }] });
+    expect(shapeOf(eventBridge("data/x"))).toBe("eventbridge");
+    expect(shapeOf(notification("data/x"))).toBe("s3-notification");
+    expect(shapeOf({ Service: "Amazon S3", Event: "s3:TestEvent", Bucket: "b" })).toBe("s3-test-event");
+    expect(shapeOf({ s3xsyncTask: { kind: "object", key: "data/k" } })).toBe("task-message");
+    expect(classifyEvent({ backfill: { prefix: "data/" } }, filter)).toEqual({
+      shape: "backfill",
+      task: { kind: "backfill", prefix: "data/" },
+    });
+    expect(classifyEvent({ test_key: "data/k" }, filter)).toEqual({ shape: "test-key", key: "data/k" });
+    expect(shapeOf({ test_key: 7 })).toBe("unrecognised");
+    expect(shapeOf(null)).toBe("unrecognised");
+  });
+
+  it("names the field an SQS record lacks", () => {
+    expect(() => classifyEvent({ Records: [{ eventSource: "aws:sqs", body: "{}" }] }, filter)).toThrow(
+      /SQS record: "messageId" is missing/,
+    );
   });
 });

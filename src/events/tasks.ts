@@ -13,6 +13,15 @@ export type SyncTask =
     }
   | { kind: "backfill"; prefix: string; continuationToken?: string };
 
+export type ObjectTask = Extract<SyncTask, { kind: "object" }>;
+export type BackfillTask = Extract<SyncTask, { kind: "backfill" }>;
+
+/** One queued message, whatever delivered it (Lambda's SQS event, `s3xsync watch`). */
+export interface QueuedMessage {
+  id: string;
+  body: string;
+}
+
 /** An event for another bucket or outside the prefix filter: acknowledged and logged, not failed. */
 export interface SkippedEvent {
   key: string;

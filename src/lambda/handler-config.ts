@@ -1,3 +1,4 @@
+import { parseEncryption, parseStorageClass } from "../aws/object-settings.js";
 import { isRegion } from "../aws/partition.js";
 import {
   type EngineOptions,
@@ -67,10 +68,23 @@ function url(env: Env, name: string): string | undefined {
 
 function encryption(env: Env): TargetEncryption {
   const sse = optional(env, "TARGET_SSE");
-  if (sse === undefined || sse === "none") return { kind: "none" };
-  if (sse === "AES256") return { kind: "sse-s3" };
-  if (sse === "aws:kms") return { kind: "sse-kms", keyId: optional(env, "TARGET_SSE_KMS_KEY_ID") };
-  throw new ConfigError(`environment variable TARGET_SSE="${sse}" must be none, AES256 or aws:kms`);
+  const parsed = parseEncryption(sse, optional(env, "TARGET_SSE_KMS_KEY_ID"));
+  if (!parsed) {
+    throw new ConfigError(`environment variable TARGET_SSE="${sse}" must be none, AES256 or aws:kms`);
+  }
+  return parsed;
+}
+
+function storageClass(env: Env): StorageClass | undefined {
+  const text = optional(env, "TARGET_STORAGE_CLASS");
+  if (text === undefined) return undefined;
+  const parsed = parseStorageClass(text);
+  if (!parsed) {
+    throw new ConfigError(
+      `environment variable TARGET_STORAGE_CLASS="${text}" must be one of ${STORAGE_CLASSES.join(", ")}`,
+    );
+  }
+  return parsed;
 }
 
 const PART_SIZE = 8 * 1024 * 1024;
@@ -95,13 +109,8 @@ export function loadHandlerConfig(env: Env = process.env): HandlerConfig {
   const notify = flag(env, "ENABLE_SNS_NOTIFICATION")
     ? { topicArn: required(env, "SNS_TOPIC_ARN") }
     : undefined;
-  const storageClass = optional(env, "TARGET_STORAGE_CLASS") as StorageClass | undefined;
+  const targetStorageClass = storageClass(env);
   const concurrency = SIZE_CATEGORIES[sizeCategory].concurrency;
-  if (storageClass !== undefined && !STORAGE_CLASSES.includes(storageClass)) {
-    throw new ConfigError(
-      `environment variable TARGET_STORAGE_CLASS="${storageClass}" must be one of ${STORAGE_CLASSES.join(", ")}`,
-    );
-  }
   return {
     sourceRegion: region(env, "SOURCE_REGION"),
     targetRegion: region(env, "TARGET_REGION"),
@@ -122,7 +131,7 @@ export function loadHandlerConfig(env: Env = process.env): HandlerConfig {
       partSize: PART_SIZE,
       attempts: retryAttempts,
       stallTimeoutMs: STALL_TIMEOUT_MS,
-      storageClass,
+      storageClass: targetStorageClass,
       encryption: encryption(env),
     },
   };

@@ -1,18 +1,12 @@
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { SQSClient } from "@aws-sdk/client-sqs";
-import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
+import type { SQSBatchResponse } from "aws-lambda";
 import { createS3Client } from "../aws/s3-client.js";
 import { SecretCredentialsCache } from "../aws/target-secret.js";
 import { createEngine, type Engine } from "../engine/index.js";
-import {
-  isEventBridgeS3Event,
-  isS3Notification,
-  parseBackfill,
-  parseEventBridgeEvent,
-  parseS3Notification,
-} from "../events/parse-events.js";
-import type { ParsedEvents } from "../events/tasks.js";
+import { type ClassifiedEvent, classifyEvent } from "../events/parse-events.js";
+import type { ParsedEvents, QueuedMessage } from "../events/tasks.js";
 import { type Deadline, deadlineOf, type InvocationClock, NO_DEADLINE } from "../worker/deadline.js";
 import { processMessages, runParsedEvents } from "../worker/process-messages.js";
 import { backfillPage, syncObject, type TaskContext } from "../worker/run-task.js";
@@ -90,11 +84,8 @@ function taskContext(rt: Runtime, deadline: Deadline): TaskContext {
   };
 }
 
-async function handleSqsBatch(ctx: TaskContext, event: SQSEvent): Promise<SQSBatchResponse> {
-  const failed = await processMessages(
-    ctx,
-    event.Records.map((record) => ({ id: record.messageId, body: record.body })),
-  );
+async function handleSqsBatch(ctx: TaskContext, messages: QueuedMessage[]): Promise<SQSBatchResponse> {
+  const failed = await processMessages(ctx, messages);
   return { batchItemFailures: failed.map((id) => ({ itemIdentifier: id })) };
 }
 
@@ -111,44 +102,53 @@ async function handleTestKey(ctx: TaskContext, key: string) {
   };
 }
 
-function isSqsEvent(event: unknown): event is SQSEvent {
-  const records = (event as { Records?: { eventSource?: string }[] })?.Records;
-  return Array.isArray(records) && records.length > 0 && records.every((r) => r.eventSource === "aws:sqs");
+/** An EventBridge event or S3 notification delivered directly: throws when an object failed. */
+async function handleS3Events(ctx: TaskContext, events: ParsedEvents) {
+  const failed = await runParsedEvents(ctx, events);
+  if (failed.length > 0) {
+    throw new Error(
+      `${failed.length} object(s) failed: ${failed.map((f) => `${f.key}: ${f.error}`).join("; ")}`,
+    );
+  }
+  return {
+    statusCode: 200,
+    body: { message: "synced", tasks: events.tasks.length, skipped: events.skipped.length },
+  };
+}
+
+/** Processes one invocation and answers in the shape its sender expects. */
+async function respond(ctx: TaskContext, event: ClassifiedEvent): Promise<unknown> {
+  switch (event.shape) {
+    case "sqs-batch":
+      return handleSqsBatch(ctx, event.messages);
+    case "test-key":
+      return handleTestKey(ctx, event.key);
+    case "backfill": {
+      const result = await backfillPage(ctx, event.task);
+      return { statusCode: 200, body: { message: "backfill started", ...result } };
+    }
+    case "eventbridge":
+    case "s3-notification":
+      return handleS3Events(ctx, event.events);
+    default:
+      // S3's test event and the handler's own task messages arrive through SQS only.
+      throw new Error(
+        "unrecognised event: expected SQS, EventBridge S3, S3 notification, test_key or backfill",
+      );
+  }
 }
 
 /**
- * The Lambda entry point. SQS batches report exactly the failed messages; direct invocations throw
- * on failure, so Lambda's own retries and on-failure destinations apply.
+ * The Lambda entry point: classify the event (validate), then process it and respond. SQS
+ * batches report exactly the failed messages; direct invocations throw on failure, so Lambda's
+ * own retries and on-failure destinations apply.
  */
 export async function handler(event: unknown, context?: InvocationClock): Promise<unknown> {
   const rt = await init();
   const ctx = taskContext(rt, context ? deadlineOf(context) : NO_DEADLINE);
   const filter = { bucket: rt.config.sourceBucket, prefix: rt.config.prefixFilter };
   try {
-    if (isSqsEvent(event)) return await handleSqsBatch(ctx, event);
-    const body = event as Record<string, unknown>;
-    if (typeof body?.test_key === "string") return await handleTestKey(ctx, body.test_key);
-    if (body && "backfill" in body) {
-      const result = await backfillPage(ctx, parseBackfill(body.backfill));
-      return { statusCode: 200, body: { message: "backfill started", ...result } };
-    }
-    let parsed: ParsedEvents;
-    if (isEventBridgeS3Event(event)) parsed = parseEventBridgeEvent(event, filter);
-    else if (isS3Notification(event)) parsed = parseS3Notification(event, filter);
-    else
-      throw new Error(
-        "unrecognised event: expected SQS, EventBridge S3, S3 notification, test_key or backfill",
-      );
-    const failed = await runParsedEvents(ctx, parsed);
-    if (failed.length > 0) {
-      throw new Error(
-        `${failed.length} object(s) failed: ${failed.map((f) => `${f.key}: ${f.error}`).join("; ")}`,
-      );
-    }
-    return {
-      statusCode: 200,
-      body: { message: "synced", tasks: parsed.tasks.length, skipped: parsed.skipped.length },
-    };
+    return await respond(ctx, classifyEvent(event, filter));
   } finally {
     // An invocation that only skipped or queued work has no metrics; publishing would warn.
     if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();

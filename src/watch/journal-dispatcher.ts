@@ -1,6 +1,7 @@
-import { describeError } from "../engine/index.js";
-import { type EventFilter, parseMessageBody } from "../events/parse-events.js";
-import type { QueuedMessage } from "../worker/process-messages.js";
+import { backoffDelay, describeError } from "../engine/index.js";
+import { parseMessageBody } from "../events/parse-events.js";
+import type { EventFilter } from "../events/s3-events.js";
+import type { QueuedMessage } from "../events/tasks.js";
 import { logger } from "../worker/telemetry.js";
 import type { EventJournal } from "./event-journal.js";
 
@@ -15,6 +16,14 @@ export interface DispatcherOptions {
   process(messages: QueuedMessage[]): Promise<string[]>;
   onSettled?(outcome: "done" | "retry" | "dead-letter"): void;
 }
+
+/**
+ * A failed event waits up to 1 s, then up to 2, 4, 8 s, never over 30 s: the journal is this
+ * worker's only queue, so a cause fixed within seconds (a policy, a key) still lets the event
+ * succeed, and with the default 5 attempts an event is given up after at most 15 s of waiting.
+ */
+const RETRY_BASE_MS = 1000;
+const RETRY_MAX_MS = 30_000;
 
 interface Entry {
   id: string;
@@ -129,7 +138,7 @@ export class JournalDispatcher {
       this.options.onSettled?.("dead-letter");
       return;
     }
-    entry.notBefore = Date.now() + Math.min(30_000, 1000 * 2 ** (entry.attempts - 1));
+    entry.notBefore = Date.now() + backoffDelay(entry.attempts - 1, RETRY_BASE_MS, RETRY_MAX_MS);
     this.waiting.push(entry);
     this.options.onSettled?.("retry");
   }

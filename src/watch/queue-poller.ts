@@ -6,8 +6,8 @@ import {
   ReceiveMessageCommand,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
-import { describeError } from "../engine/index.js";
-import type { QueuedMessage } from "../worker/process-messages.js";
+import { backoffDelay, describeError } from "../engine/index.js";
+import type { QueuedMessage } from "../events/tasks.js";
 import { logger } from "../worker/telemetry.js";
 
 export interface QueuePollerOptions {
@@ -25,6 +25,13 @@ export interface QueuePollerOptions {
 
 /** SQS's long-poll maximum. */
 const WAIT_SECONDS = 20;
+
+/**
+ * After a failed receive (throttled, unreachable, keys refused): the first retry within a second,
+ * the ceiling doubling to 30 s, so a long outage costs a few requests a minute, not a busy loop.
+ */
+const RECEIVE_BACKOFF_BASE_MS = 500;
+const RECEIVE_BACKOFF_MAX_MS = 30_000;
 
 /** The queue's visibility timeout in seconds; also proves the queue exists and is reachable. */
 export async function queueVisibilityTimeout(sqs: SQSClient, queueUrl: string): Promise<number> {
@@ -48,6 +55,40 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 
 async function inBatchesOfTen<T>(items: readonly T[], send: (batch: T[]) => Promise<void>): Promise<void> {
   for (let start = 0; start < items.length; start += 10) await send(items.slice(start, start + 10));
+}
+
+/**
+ * Runs one batch through `process`; deletes the messages that succeeded and leaves the failed ones
+ * for the queue to deliver again. `working` (the heartbeat's receipt handles) forgets the batch.
+ */
+async function settleBatch(
+  options: QueuePollerOptions,
+  messages: Message[],
+  working: Map<string, string>,
+): Promise<void> {
+  const { sqs, queueUrl } = options;
+  const batch = messages.map((m) => ({ id: m.MessageId ?? "", body: m.Body ?? "" }));
+  let failed: string[];
+  try {
+    failed = await options.process(batch);
+  } catch (error) {
+    logger.error("batch", { error: describeError(error) });
+    failed = batch.map((m) => m.id);
+  }
+  const succeeded = messages.filter((m) => !failed.includes(m.MessageId ?? ""));
+  for (const m of messages) working.delete(m.MessageId ?? "");
+  await inBatchesOfTen(succeeded, async (chunk) => {
+    const out = await sqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: chunk.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
+      }),
+    );
+    for (const failure of out.Failed ?? []) {
+      logger.error("delete", { error: `${failure.Code}: ${failure.Message}` });
+    }
+  }).catch((error: unknown) => logger.error("delete", { error: describeError(error) }));
+  options.onSettled?.(succeeded.length, messages.length - succeeded.length);
 }
 
 /**
@@ -76,31 +117,6 @@ export async function runQueuePoller(options: QueuePollerOptions, visibilityTime
   let inFlight = 0;
   let receiveFailures = 0;
 
-  const settle = async (messages: Message[]) => {
-    const batch = messages.map((m) => ({ id: m.MessageId ?? "", body: m.Body ?? "" }));
-    let failed: string[];
-    try {
-      failed = await options.process(batch);
-    } catch (error) {
-      logger.error("batch", { error: describeError(error) });
-      failed = batch.map((m) => m.id);
-    }
-    const succeeded = messages.filter((m) => !failed.includes(m.MessageId ?? ""));
-    for (const m of messages) working.delete(m.MessageId ?? "");
-    await inBatchesOfTen(succeeded, async (chunk) => {
-      const out = await sqs.send(
-        new DeleteMessageBatchCommand({
-          QueueUrl: queueUrl,
-          Entries: chunk.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
-        }),
-      );
-      for (const failure of out.Failed ?? []) {
-        logger.error("delete", { error: `${failure.Code}: ${failure.Message}` });
-      }
-    }).catch((error: unknown) => logger.error("delete", { error: describeError(error) }));
-    options.onSettled?.(succeeded.length, messages.length - succeeded.length);
-  };
-
   while (!stop.aborted) {
     const room = options.concurrency - inFlight;
     if (room <= 0) {
@@ -123,14 +139,14 @@ export async function runQueuePoller(options: QueuePollerOptions, visibilityTime
       if (stop.aborted) break;
       receiveFailures++;
       logger.warn("receive", { error: describeError(error), failures: receiveFailures });
-      await sleep(Math.min(30_000, 500 * 2 ** Math.min(receiveFailures, 6)), stop);
+      await sleep(backoffDelay(receiveFailures, RECEIVE_BACKOFF_BASE_MS, RECEIVE_BACKOFF_MAX_MS), stop);
       continue;
     }
     if (messages.length === 0) continue;
     options.onReceived?.(messages.length);
     for (const m of messages) working.set(m.MessageId ?? "", m.ReceiptHandle ?? "");
     inFlight += messages.length;
-    const task: Promise<void> = settle(messages).finally(() => {
+    const task: Promise<void> = settleBatch(options, messages, working).finally(() => {
       inFlight -= messages.length;
       running.delete(task);
     });

@@ -1,4 +1,4 @@
-import { formatBytes } from "../cli/parse-size.js";
+import { formatBytes } from "../user-facing/format-bytes.js";
 
 export interface WatchStats {
   received: number;

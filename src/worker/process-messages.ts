@@ -1,15 +1,9 @@
 import pLimit from "p-limit";
 import { describeError, type Outcome } from "../engine/index.js";
 import { parseMessageBody } from "../events/parse-events.js";
-import type { ParsedEvents, SyncTask } from "../events/tasks.js";
+import type { ParsedEvents, QueuedMessage, SyncTask } from "../events/tasks.js";
 import { backfillPage, syncObject, type TaskContext } from "./run-task.js";
 import { logger } from "./telemetry.js";
-
-/** One queued message, whatever delivered it (Lambda's SQS event, `s3xsync watch`). */
-export interface QueuedMessage {
-  id: string;
-  body: string;
-}
 
 type Failed = Extract<Outcome, { status: "failed" }>;
 

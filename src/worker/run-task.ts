@@ -1,7 +1,7 @@
 import type { SNSClient } from "@aws-sdk/client-sns";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { Engine, Outcome } from "../engine/index.js";
-import type { SyncTask } from "../events/tasks.js";
+import type { BackfillTask, ObjectTask, SyncTask } from "../events/tasks.js";
 import type { Deadline } from "./deadline.js";
 import { publishFailure } from "./failure-notice.js";
 import { queueTasks } from "./task-queue.js";
@@ -19,9 +19,6 @@ export interface TaskContext {
   sns: SNSClient;
   deadline: Deadline;
 }
-
-type ObjectTask = Extract<SyncTask, { kind: "object" }>;
-type BackfillTask = Extract<SyncTask, { kind: "backfill" }>;
 
 /** Errors that mean the target refused the keys: worth fetching the secret again, once. */
 function rejectsKeys(outcome: Outcome): boolean {
