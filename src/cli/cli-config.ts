@@ -25,7 +25,7 @@ import { parseSize } from "./parse-size.js";
  *   round trips, loss and retransmission); half a minute without a byte is a dead connection.
  */
 export const DEFAULTS = {
-  concurrency: 8,
+  concurrency: 16,
   adaptiveMax: 64,
   partSize: 8 * 1024 * 1024,
   retries: 4,
