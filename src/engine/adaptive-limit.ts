@@ -13,53 +13,69 @@ export interface LimitedWork {
   apply(limit: number): void;
 }
 
+/** The limit is looked at this often: decisions wait for completions, this only bounds the delay. */
+export const SAMPLE_MS = 250;
+/** Transfers started at a limit that must have finished before that limit is judged. */
+const COMPLETIONS_TO_JUDGE = 4;
 /**
- * Rate samples are taken this often: under two round trips of the slowest link (300 ms), so the
- * limit can double about once a second, and still a dozen chunks per connection at 2 MB/s.
+ * At the start, a limit under which nothing has finished for this long is doubled without waiting
+ * to be judged: transfers this slow are the link's (an 8 MiB part takes 4 s at 2 MB/s, under
+ * 0.4 s on loopback), and waiting for a judgement per doubling would take most of a 1 GiB copy.
+ * The rates are compared once the doublings' transfers finish, and an overshoot is cut back to
+ * the knee then.
  */
-export const SAMPLE_MS = 500;
-/** A probe must raise the rate by at least this share of the rise in the limit to count. */
-const REQUIRED_GAIN_SHARE = 0.3;
-/** After a probe that fell short, the limit is set this much above what the rate it got needs. */
+const UNJUDGED_RISE_MS = 1_000;
+/**
+ * A rise must raise the estimated rate by at least this share of the rise in the limit to count:
+ * below the knee of a link a doubling doubles the rate, past it much less (an overshoot from 16 to
+ * 64 on a link that 40 fill gains 2.5 ×, not 4 ×).
+ */
+const REQUIRED_GAIN_SHARE = 0.7;
+/** After a rise that fell short, the limit is set this much above what the rate it got needs. */
 const KNEE_HEADROOM = 1.1;
 /**
  * On a congestion signal the limit is cut to this share: hard when a server asks to slow down,
  * gently for a reset or a stall (a lossy path breaks connections whatever is in flight).
  */
 const DECREASE = { throttled: 0.7, broken: 0.9 } as const;
-/** After a cut, or a probe that fell short, the limit holds for this many samples. */
-const HOLD_SAMPLES = 6;
+/** After a cut, or a rise that fell short, the limit holds for this many samples. */
+const HOLD_SAMPLES = 12;
 
 export type Congestion = keyof typeof DECREASE;
 
-type Phase =
-  | { kind: "hold"; until: number }
-  | { kind: "probe"; from: number; baseline: Rates; settled: boolean }
-  | { kind: "idle" };
-
-interface Rates {
+/** What the transfers started at one limit did: their bytes, their summed durations, their count. */
+interface Epoch {
+  number: number;
+  limit: number;
+  startedAt: number;
   bytes: number;
-  transfers: number;
+  ms: number;
+  done: number;
 }
 
+type Phase = { kind: "hold"; until: number } | { kind: "probe"; baseline: Epoch } | { kind: "steady" };
+
 /**
- * Parts (or objects) in flight, adapted to the link by what the aggregate rate does: while more in
- * flight moves more bytes (or finishes more transfers: small objects are paced by round trips),
- * the limit keeps rising, doubling at first and then by a tenth; a rise that falls short is cut back
- * to what the rate it got needs and held; a congestion signal cuts it (a 503 SlowDown to 70 %, a
- * reset or a stall to 90 %). A long,
- * thin link needs many connections (40 MB/s at 4 MB/s each: 10; 80 MB/s at 2 MB/s: 40), loopback
- * few; the bounds keep memory in check whatever it adapts to.
+ * Parts (or objects) in flight, adapted to the link by what finished transfers say. Bytes read are
+ * no measure of a link: the kernel's socket buffers take several MiB per connection at once, a
+ * whole 8 MiB part at the start, and then nothing moves for seconds. A transfer that finished,
+ * though, was received: its bytes over its duration is what one slot carries at the limit it
+ * started under, and the limit times that is the rate. While a higher limit gives a higher rate
+ * (bytes, or transfers for small objects, which round trips pace), the limit keeps rising,
+ * doubling at first and then by a tenth; a rise that falls short is cut back to what the rate it
+ * got needs, the knee of the link, and held; a congestion signal cuts it (a 503 SlowDown to 70 %,
+ * a reset or a stall to 90 %). A long, thin link needs many connections (40 MB/s at 4 MB/s each:
+ * 10; 80 MB/s at 2 MB/s: 40), loopback few; the bounds keep memory in check.
  */
 export class AdaptiveLimit {
   private current: number;
-  private phase: Phase = { kind: "idle" };
+  private epoch: Epoch;
+  private readonly epochs = new Map<number, Epoch>();
+  private epochNumber = 0;
+  private phase: Phase = { kind: "steady" };
   private slowStart = true;
-  private moved = 0;
-  private finished = 0;
   private congestedSince: Congestion | undefined;
   private sampleNumber = 0;
-  private last: Rates = { bytes: 0, transfers: 0 };
   private readonly timer: NodeJS.Timeout | undefined;
 
   /** `sampleMs` 0: no timer, the caller calls sample() (tests). */
@@ -69,6 +85,7 @@ export class AdaptiveLimit {
     sampleMs = SAMPLE_MS,
   ) {
     this.current = bounds.initial;
+    this.epoch = this.newEpoch();
     this.timer = sampleMs > 0 ? setInterval(() => this.sample(), sampleMs) : undefined;
     this.timer?.unref();
   }
@@ -77,14 +94,18 @@ export class AdaptiveLimit {
     return this.current;
   }
 
-  /** Bytes moved to the target. */
-  bytes(count: number): void {
-    this.moved += count;
+  /** Tags a transfer starting now; hand the tag back to `transferred`. */
+  started(): number {
+    return this.epochNumber;
   }
 
-  /** A transfer (a part or a whole object) finished. */
-  transferred(): void {
-    this.finished++;
+  /** A transfer (a part or a whole object) finished: its bytes, and how long it took. */
+  transferred(tag: number, bytes: number, ms: number): void {
+    const epoch = this.epochs.get(tag);
+    if (!epoch) return;
+    epoch.bytes += bytes;
+    epoch.ms += Math.max(1, ms);
+    epoch.done++;
   }
 
   /** A server asked to slow down (`throttled`), or a connection was reset or stalled (`broken`). */
@@ -93,7 +114,24 @@ export class AdaptiveLimit {
   }
 
   stop(): void {
-    clearInterval(this.timer);
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  private newEpoch(): Epoch {
+    this.epochNumber++;
+    const epoch = {
+      number: this.epochNumber,
+      limit: this.current,
+      startedAt: Date.now(),
+      bytes: 0,
+      ms: 0,
+      done: 0,
+    };
+    this.epochs.set(this.epochNumber, epoch);
+    // Only the epochs since the one a probe compares with are read again.
+    const keepFrom = this.phase.kind === "probe" ? this.phase.baseline.number : this.epochNumber - 1;
+    for (const number of this.epochs.keys()) if (number < keepFrom) this.epochs.delete(number);
+    return epoch;
   }
 
   private set(limit: number): void {
@@ -101,67 +139,77 @@ export class AdaptiveLimit {
     if (bounded === this.current) return;
     this.current = bounded;
     this.work.apply(bounded);
+    this.epoch = this.newEpoch();
+  }
+
+  private hold(): void {
+    this.phase = { kind: "hold", until: this.sampleNumber + HOLD_SAMPLES };
   }
 
   /** Called every SAMPLE_MS; public for tests that drive it by hand. */
   sample(): void {
     this.sampleNumber++;
-    const rates = { bytes: this.moved, transfers: this.finished };
-    this.moved = 0;
-    this.finished = 0;
-    const previous = this.last;
-    this.last = rates;
     if (this.congestedSince) {
       this.slowStart = false;
       this.set(this.current * DECREASE[this.congestedSince]);
       this.congestedSince = undefined;
-      this.phase = { kind: "hold", until: this.sampleNumber + HOLD_SAMPLES };
+      this.hold();
       return;
     }
     const phase = this.phase;
-    if (phase.kind === "probe") {
-      // The first sample after a rise is half old, half new: judge the one after it.
-      if (!phase.settled) {
-        this.phase = { ...phase, settled: true };
-        return;
-      }
-      const rise = this.current / phase.from - 1;
-      const gain = Math.max(
-        ratio(rates.bytes, phase.baseline.bytes),
-        ratio(rates.transfers, phase.baseline.transfers),
-      );
-      if (gain - 1 >= REQUIRED_GAIN_SHARE * rise) {
-        this.probe(rates);
-        return;
-      }
-      // The rate the rise got needs this many slots at the old rate per slot: the knee of the link.
-      this.slowStart = false;
-      const knee = Math.ceil(phase.from * gain);
-      this.set(knee > phase.from ? Math.min(this.current, Math.ceil(knee * KNEE_HEADROOM)) : phase.from);
-      this.phase = { kind: "hold", until: this.sampleNumber + HOLD_SAMPLES };
+    if (phase.kind === "hold" && this.sampleNumber < phase.until) return;
+    const judged = this.epoch.done >= COMPLETIONS_TO_JUDGE;
+    if (phase.kind === "probe" && judged && phase.baseline.done >= COMPLETIONS_TO_JUDGE) {
+      this.judge(phase.baseline);
       return;
     }
-    if (phase.kind === "hold" && this.sampleNumber < phase.until) return;
-    // Rise only when the limit binds, from a baseline of two full samples at this limit.
-    if (!this.work.waiting() || previous.bytes + previous.transfers === 0) return;
-    this.probe({
-      bytes: (rates.bytes + previous.bytes) / 2,
-      transfers: (rates.transfers + previous.transfers) / 2,
-    });
+    // Rise only when the limit binds: judged, or unjudged while nothing finishes at the start.
+    const unjudged = this.slowStart && Date.now() - this.epoch.startedAt >= UNJUDGED_RISE_MS;
+    if (!this.work.waiting()) {
+      if (phase.kind !== "probe") this.phase = { kind: "steady" };
+      return;
+    }
+    if (phase.kind === "probe") {
+      if (!judged && unjudged) this.rise(phase.baseline);
+    } else if (judged || unjudged) this.rise(this.epoch);
   }
 
-  private probe(baseline: Rates): void {
-    const from = this.current;
-    if (from >= this.bounds.max || !this.work.waiting()) {
-      this.phase = { kind: "hold", until: this.sampleNumber + HOLD_SAMPLES };
+  /** Raises the limit; its rate will be compared with `baseline`'s (kept by a run of unjudged rises). */
+  private rise(baseline: Epoch): void {
+    if (this.current >= this.bounds.max) {
+      // At the bound a run of unjudged rises still waits for its judgement.
+      if (baseline === this.epoch) this.hold();
+      else this.phase = { kind: "probe", baseline };
       return;
     }
-    this.set(this.slowStart ? from * 2 : from + Math.max(1, from * 0.1));
-    this.phase = { kind: "probe", from, baseline, settled: false };
+    this.set(this.slowStart ? this.current * 2 : this.current + Math.max(1, this.current * 0.1));
+    this.phase = { kind: "probe", baseline };
+  }
+
+  /** Compares the rate at the new limit with the rate at the old one. */
+  private judge(baseline: Epoch): void {
+    const now = this.epoch;
+    const rate = (e: Epoch, per: number) => (e.limit * per) / e.ms;
+    const gain = Math.max(
+      ratio(rate(now, now.bytes), rate(baseline, baseline.bytes)),
+      ratio(rate(now, now.done), rate(baseline, baseline.done)),
+    );
+    const rise = now.limit / baseline.limit - 1;
+    if (gain - 1 >= REQUIRED_GAIN_SHARE * rise) {
+      // The rise paid; rise again while the limit still binds.
+      if (this.work.waiting()) this.rise(now);
+      else this.phase = { kind: "steady" };
+      return;
+    }
+    // The rate the rise got needs this many slots at the old rate per slot: the knee of the link.
+    this.slowStart = false;
+    const knee = Math.ceil(baseline.limit * gain);
+    this.set(knee > baseline.limit ? Math.min(now.limit, Math.ceil(knee * KNEE_HEADROOM)) : baseline.limit);
+    this.hold();
   }
 }
 
 function ratio(now: number, before: number): number {
-  if (before <= 0) return now > 0 ? Number.POSITIVE_INFINITY : 1;
+  if (!(before > 0)) return now > 0 ? Number.POSITIVE_INFINITY : 1;
   return now / before;
 }

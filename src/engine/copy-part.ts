@@ -85,13 +85,18 @@ function storedDigest(copy: PartCopy, stored: StoredPart | undefined): string | 
 }
 
 /** Reads a part from the source without sending it anywhere; returns the digest of its bytes. */
-async function readPartOnly(copy: PartCopy, partNumber: number, sink: PartSink | undefined): Promise<string> {
+async function readPartOnly(
+  copy: PartCopy,
+  partNumber: number,
+  sink: PartSink | undefined,
+  signal?: AbortSignal,
+): Promise<string> {
   const { digest } = await pipeSource(
     (signal) => readSource(copy.source, copy.state, slice(copy.layout, partNumber), signal),
     async (body) => {
       for await (const _ of body);
     },
-    { sink, digest: copy.proof.partDigest, stallTimeoutMs: copy.stallTimeoutMs },
+    { sink, digest: copy.proof.partDigest, stallTimeoutMs: copy.stallTimeoutMs, signal },
   );
   return digest;
 }
@@ -102,8 +107,9 @@ async function rereadStoredPart(
   stored: StoredPart,
   expected: string,
   read: (bytesSoFar: number) => void,
+  signal: AbortSignal | undefined,
 ): Promise<CopiedPart | undefined> {
-  const digest = await readPartOnly(copy, stored.partNumber, sinkFor(copy, stored.partNumber, read));
+  const digest = await readPartOnly(copy, stored.partNumber, sinkFor(copy, stored.partNumber, read), signal);
   return digest === expected ? { ...stored, fingerprint: digest } : undefined;
 }
 
@@ -124,6 +130,7 @@ async function sendPart(
   copy: PartCopy,
   partNumber: number,
   read: (bytesSoFar: number) => void,
+  signal: AbortSignal | undefined,
 ): Promise<CopiedPart> {
   const { proof } = copy;
   const piped = await pipeSource(
@@ -134,6 +141,7 @@ async function sendPart(
       sink: sinkFor(copy, partNumber, read),
       digest: proof.partDigest,
       stallTimeoutMs: copy.stallTimeoutMs,
+      signal,
     },
   );
   const { etag, checksumCrc32 } = piped.result;
@@ -160,18 +168,21 @@ export async function copyPart(
   copy: PartCopy,
   partNumber: number,
   read: (bytesSoFar: number) => void,
+  signal?: AbortSignal,
 ): Promise<PartResult> {
   const stored = copy.upload.stored.get(partNumber);
   const expected = storedDigest(copy, stored);
   const { value, attempts } = await withRetries(
     async () => {
       const kept =
-        stored && expected !== undefined ? await rereadStoredPart(copy, stored, expected, read) : undefined;
+        stored && expected !== undefined
+          ? await rereadStoredPart(copy, stored, expected, read, signal)
+          : undefined;
       return kept
         ? { part: kept, sent: false }
-        : { part: await sendPart(copy, partNumber, read), sent: true };
+        : { part: await sendPart(copy, partNumber, read, signal), sent: true };
     },
-    { attempts: copy.attempts, onAttemptFailed: copy.onAttemptFailed },
+    { attempts: copy.attempts, onAttemptFailed: copy.onAttemptFailed, signal },
   );
   return { ...value, attempts };
 }

@@ -181,15 +181,7 @@ export function createEngine(config: EngineConfig): Engine {
     concurrency: config.options.concurrency,
     adaptiveMax: config.options.adaptiveMax,
   });
-  // The scheduler follows the bytes moved: every progress report reaches it first.
-  const hooks: EngineHooks = {
-    ...config.hooks,
-    onProgress: (event) => {
-      scheduler.moved(event.bytes);
-      config.hooks?.onProgress?.(event);
-    },
-  };
-  const run: EngineRun = { config: { ...config, hooks }, scheduler, partReadsIgnored: false };
+  const run: EngineRun = { config, scheduler, partReadsIgnored: false };
   const { source, target, options } = config;
   return {
     async replicate(task, control = {}) {

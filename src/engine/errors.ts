@@ -28,6 +28,11 @@ export class StallError extends Error {
   override name = "StallError";
 }
 
+/** A transfer given up because a second one of the same bytes (a hedge) finished first. */
+export class CancelledError extends Error {
+  override name = "CancelledError";
+}
+
 /** A failure that sending again cannot fix (bad input, missing object, access denied). */
 export class PermanentError extends Error {
   override name = "PermanentError";
@@ -102,7 +107,7 @@ export function congestionOf(error: unknown): "throttled" | "broken" | undefined
 /** Throttling, 5xx, network faults and integrity mismatches are worth another attempt. */
 export function isRetryable(error: unknown): boolean {
   if (error instanceof SourceChangedError || error instanceof PermanentError) return false;
-  if (error instanceof PartReadsIgnoredError) return false;
+  if (error instanceof PartReadsIgnoredError || error instanceof CancelledError) return false;
   if (error instanceof IntegrityError || error instanceof EndlessListingError) return true;
   if (error instanceof StallError) return true;
   if (isNetworkError(error)) return true;

@@ -179,19 +179,21 @@ async function copyEveryPart(ctx: MultipartContext, copy: PartCopy): Promise<Cop
   const firstPartSize = ctx.layout.kind === "planned" ? (ctx.layout.parts[0]?.size ?? 0) : 0;
   const { paused } = await ctx.scheduler.runParts(
     numbers.filter((n) => !done.has(n)),
-    async (partNumber, read) => {
-      const { part, sent, attempts } = await copyPart(copy, partNumber, read);
-      tally.attempts = Math.max(tally.attempts, attempts);
-      done.set(partNumber, part);
-      if (!sent) {
-        tally.partsReused++;
-        return;
-      }
-      tally.bytesSent += part.size;
-      tally.partsSent++;
-      await ctx.hooks.onPartStored?.(ctx.state.key, partNumber);
-    },
+    (partNumber, read, signal) => copyPart(copy, partNumber, read, signal),
     {
+      settled: async (partNumber, { part, sent, attempts }) => {
+        tally.attempts = Math.max(tally.attempts, attempts);
+        done.set(partNumber, part);
+        if (!sent) {
+          tally.partsReused++;
+          return 0;
+        }
+        tally.bytesSent += part.size;
+        tally.partsSent++;
+        await ctx.hooks.onPartStored?.(ctx.state.key, partNumber);
+        return part.size;
+      },
+      hedgeable: !digest,
       window: digest && digestWindow(ctx),
       staggerLead: digest ? Math.ceil(firstPartSize / digestWindow(ctx)()) : 0,
       // A part keeps its slot while the digest holds its bytes: a copy starts no part it has no room for.

@@ -1,10 +1,18 @@
 import pLimit, { type LimitFunction } from "p-limit";
 import { AdaptiveLimit } from "./adaptive-limit.js";
 import { congestionOf } from "./errors.js";
+import { Hedger } from "./hedged-transfers.js";
 import { WHOLE_OBJECTS_PER_PART_SLOT } from "./types.js";
 
 /** How one multipart copy wants its parts started in the slots all copies share. */
-export interface LaneOptions {
+export interface LaneOptions<R> {
+  /**
+   * The winning run of each part, once (a part may run twice: see Hedger); resolves with the
+   * bytes it sent to the target (0 for a part kept from an interrupted upload).
+   */
+  settled: (partNumber: number, result: R) => Promise<number>;
+  /** Parts may be hedged (not under an ordered digest, which hashes each part's one read). */
+  hedgeable: boolean;
   /**
    * Each part starts once the part before it has read this many bytes (or stopped); 0 starts them
    * as slots free up. See `StartStagger`.
@@ -23,8 +31,15 @@ export interface LaneOptions {
   onFailure?: (error: unknown) => void;
 }
 
-/** One part's run: `read` reports the bytes the part has read so far, for the stagger. */
-export type PartWork = (partNumber: number, read: (bytesSoFar: number) => void) => Promise<void>;
+/**
+ * One run of one part: `read` reports the bytes it has read so far, for the stagger; `signal`
+ * aborts it when a hedge of the same part finished first.
+ */
+export type PartWork<R> = (
+  partNumber: number,
+  read: (bytesSoFar: number) => void,
+  signal: AbortSignal,
+) => Promise<R>;
 
 export interface SchedulerOptions {
   /** Part slots at the start (and for good, without `adaptiveMax`). */
@@ -45,6 +60,7 @@ export class PartScheduler {
   private readonly parts: LimitFunction;
   private readonly wholes: LimitFunction;
   private readonly adaptive?: AdaptiveLimit;
+  private readonly hedger = new Hedger(() => this.workWaits());
   private readonly initial: number;
   /** Parts waiting for their copy's window: demand the limit should see. */
   private waitingInWindows = 0;
@@ -56,13 +72,18 @@ export class PartScheduler {
     if (options.adaptiveMax !== undefined && options.adaptiveMax > options.concurrency) {
       const bounds = { initial: options.concurrency, min: MIN_ADAPTIVE_SLOTS, max: options.adaptiveMax };
       this.adaptive = new AdaptiveLimit(bounds, {
-        waiting: () => this.parts.pendingCount + this.wholes.pendingCount + this.waitingInWindows > 0,
+        waiting: () => this.workWaits(),
         apply: (limit) => {
           this.parts.concurrency = limit;
           this.wholes.concurrency = limit * WHOLE_OBJECTS_PER_PART_SLOT;
         },
       });
     }
+  }
+
+  /** Work is waiting for a slot: the limit, not the demand, bounds what is in flight. */
+  private workWaits(): boolean {
+    return this.parts.pendingCount + this.wholes.pendingCount + this.waitingInWindows > 0;
   }
 
   /** Part slots now. */
@@ -80,24 +101,32 @@ export class PartScheduler {
     return this.wholes.concurrency;
   }
 
-  /** Bytes moved to the target (the rate the adaptive limit follows). */
-  moved(bytes: number): void {
-    this.adaptive?.bytes(bytes);
-  }
-
   /** A failed attempt of a part or object: throttling, resets and stalls lower the limit. */
   attemptFailed(error: unknown): void {
     const congestion = congestionOf(error);
     if (congestion) this.adaptive?.congested(congestion);
   }
 
-  /** Runs one whole-object copy (one GET streamed into one PUT) when a slot is free. */
-  runWhole<T>(work: () => Promise<T>): Promise<T> {
-    return this.wholes(async () => {
-      const result = await work();
-      this.adaptive?.transferred();
-      return result;
-    });
+  /**
+   * Runs one whole-object copy of `bytes` (one GET streamed into one PUT) when a slot is free,
+   * hedged at the tail (`signal` aborts the run a hedge beat).
+   */
+  runWhole<T>(bytes: number, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    return this.wholes(() =>
+      this.timed(
+        () => this.hedger.run(work, true),
+        () => bytes,
+      ),
+    );
+  }
+
+  /** Runs one transfer and tells the adaptive limit what it moved and how long it took. */
+  private async timed<T>(work: () => Promise<T>, bytesOf: (result: T) => number): Promise<T> {
+    const tag = this.adaptive?.started() ?? 0;
+    const startedAt = Date.now();
+    const result = await work();
+    this.adaptive?.transferred(tag, bytesOf(result), Date.now() - startedAt);
+    return result;
   }
 
   /**
@@ -105,10 +134,10 @@ export class PartScheduler {
    * the first failure no part starts, and the call rejects with that failure once every started part
    * has settled; resolves with `paused` when `shouldStart` stopped it.
    */
-  async runParts(
+  async runParts<R>(
     partNumbers: readonly number[],
-    work: PartWork,
-    options: LaneOptions,
+    work: PartWork<R>,
+    options: LaneOptions<R>,
   ): Promise<{ paused: boolean }> {
     const stagger = options.staggerLead > 0 ? new StartStagger(options.staggerLead) : undefined;
     let paused = false;
@@ -123,8 +152,17 @@ export class PartScheduler {
         await stagger?.turnOf(partNumber);
         // A part that failed while this one waited for its turn: start nothing more.
         if (failed) return;
-        await work(partNumber, (bytes) => stagger?.read(partNumber, bytes));
-        this.adaptive?.transferred();
+        const read = (bytes: number) => stagger?.read(partNumber, bytes);
+        await this.timed(
+          async () => {
+            const result = await this.hedger.run(
+              (signal) => work(partNumber, read, signal),
+              options.hedgeable,
+            );
+            return options.settled(partNumber, result);
+          },
+          (sent) => sent,
+        );
         await options.holdUntil?.(partNumber);
       } catch (error) {
         if (!failed) options.onFailure?.(error);

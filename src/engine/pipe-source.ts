@@ -21,6 +21,8 @@ export interface PipeOptions {
    * when it starts: in Lambda it shrinks with the time left).
    */
   stallTimeoutMs: () => number;
+  /** Aborting it aborts the transfer with its reason (a hedge finished first). */
+  signal?: AbortSignal;
 }
 
 /**
@@ -66,6 +68,9 @@ export async function pipeSource<T>(
     (error) => controller.abort(error),
     () => uploadBody.writableNeedDrain,
   );
+  const cancel = () => controller.abort(options.signal?.reason);
+  if (options.signal?.aborted) cancel();
+  options.signal?.addEventListener("abort", cancel, { once: true });
   try {
     const source = await open(controller.signal);
     const digesting = new DigestingStream(
@@ -108,5 +113,6 @@ export async function pipeSource<T>(
     throw controller.signal.reason ?? error;
   } finally {
     stalls.stop();
+    options.signal?.removeEventListener("abort", cancel);
   }
 }

@@ -40,7 +40,7 @@ export async function putWhole(ctx: PutWholeContext): Promise<{ evidence: Eviden
   };
   const { value, attempts } = await withRetries(
     () =>
-      ctx.scheduler.runWhole(() =>
+      ctx.scheduler.runWhole(state.size, (hedge) =>
         pipeSource(
           open,
           (body, contentLength, signal) => {
@@ -63,6 +63,7 @@ export async function putWhole(ctx: PutWholeContext): Promise<{ evidence: Eviden
           {
             onBytes: (count) => ctx.hooks.onProgress?.({ key: state.key, bytes: count }),
             stallTimeoutMs: ctx.stallTimeoutMs,
+            signal: hedge,
           },
         ),
       ),
