@@ -151,8 +151,13 @@ export function describeError(error: unknown): string {
   const code = (error as SdkErrorShape | undefined)?.code;
   if (code === "ECONNREFUSED") return "endpoint unreachable (connection refused)";
   if (code === "ENOTFOUND" || code === "EAI_AGAIN") return "endpoint host name does not resolve";
-  // The client's socket timeout: nothing came for the stall timeout (or the connection never opened).
-  if (code === "ETIMEDOUT" || name === "TimeoutError") return `${role ?? "endpoint"} did not answer in time`;
+  // The client's timeouts: the connection never opened, or nothing moved on it for the stall timeout.
+  if (name === "TimeoutError" && /establishing a connection/.test(String((error as Error).message))) {
+    return `${role ?? "endpoint"} did not accept a connection in time`;
+  }
+  if (name === "TimeoutError")
+    return `${role ?? "endpoint"} stalled: nothing moved on the connection for the stall timeout`;
+  if (code === "ETIMEDOUT") return `${role ?? "endpoint"} did not answer in time`;
   const message = ((error as SdkErrorShape | undefined)?.message ?? String(error)).split("\n")[0] ?? "";
   const detail = message && message !== name ? `${name}: ${message}` : name;
   return status ? `${detail} (HTTP ${status})` : detail;

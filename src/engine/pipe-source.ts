@@ -27,17 +27,18 @@ export interface PipeOptions {
 
 /**
  * Aborts a transfer when no byte has moved for `ms`: a connection that stops delivering without
- * closing would otherwise hold its part for as long as the process lives. Which side stalled is
- * told by the upload's buffer: full, the target stopped taking bytes; otherwise the source stopped
- * sending them (or never answered).
+ * closing would otherwise hold its part for as long as the process lives. Which side stalled: the
+ * target, when every byte was read and its answer does not come (the kernel's socket buffers take
+ * several MiB at once, a whole part), or when the upload's buffer is full; otherwise the source,
+ * which stopped sending (or never answered).
  */
-function watchStalls(ms: number, abort: (error: StallError) => void, targetFull: () => boolean) {
+function watchStalls(ms: number, abort: (error: StallError) => void, targetStalled: () => boolean) {
   const seconds = Math.round(ms / 100) / 10;
   const timer = setTimeout(() => {
     abort(
       new StallError(
-        targetFull()
-          ? `target stalled: it accepted no bytes for ${seconds} s`
+        targetStalled()
+          ? `target stalled: no bytes taken or answer given for ${seconds} s`
           : `source stalled: it sent no bytes for ${seconds} s`,
       ),
     );
@@ -63,10 +64,11 @@ export async function pipeSource<T>(
   // The SDK wraps a streamed body for its checksum and re-emits the body's errors where nobody
   // listens: a source fault then crashed the process. The upload gets a stream of its own.
   const uploadBody = new PassThrough();
+  let allRead = false;
   const stalls = watchStalls(
     options.stallTimeoutMs(),
     (error) => controller.abort(error),
-    () => uploadBody.writableNeedDrain,
+    () => allRead || uploadBody.writableNeedDrain,
   );
   const cancel = () => controller.abort(options.signal?.reason);
   if (options.signal?.aborted) cancel();
@@ -87,6 +89,7 @@ export async function pipeSource<T>(
           `read ${digesting.bytes} bytes where the source declared ${source.contentLength}`,
         );
       }
+      allRead = true;
       const digest = digesting.digest();
       sink?.complete(digest);
       return digest;
