@@ -10,9 +10,9 @@ import type { WorkerSettings } from "../worker/worker-settings.js";
 
 /** The sizing categories of the original template. None limits the object size; each tunes speed. */
 export const SIZE_CATEGORIES = {
-  Under200MB: { concurrency: 8 },
-  "200MB-2GB": { concurrency: 16 },
-  "2GB-10GB": { concurrency: 32 },
+  Under200MB: { concurrency: 8, adaptiveMax: 32 },
+  "200MB-2GB": { concurrency: 16, adaptiveMax: 64 },
+  "2GB-10GB": { concurrency: 32, adaptiveMax: 64 },
 } as const;
 
 export type SizeCategory = keyof typeof SIZE_CATEGORIES;
@@ -110,7 +110,7 @@ export function loadHandlerConfig(env: Env = process.env): HandlerConfig {
     ? { topicArn: required(env, "SNS_TOPIC_ARN") }
     : undefined;
   const targetStorageClass = storageClass(env);
-  const concurrency = SIZE_CATEGORIES[sizeCategory].concurrency;
+  const { concurrency, adaptiveMax } = SIZE_CATEGORIES[sizeCategory];
   return {
     sourceRegion: region(env, "SOURCE_REGION"),
     targetRegion: region(env, "TARGET_REGION"),
@@ -128,6 +128,7 @@ export function loadHandlerConfig(env: Env = process.env): HandlerConfig {
     concurrency,
     engine: {
       concurrency,
+      adaptiveMax,
       partSize: PART_SIZE,
       attempts: retryAttempts,
       stallTimeoutMs: STALL_TIMEOUT_MS,
