@@ -416,7 +416,7 @@ async function main(): Promise<number> {
     source: {
       client: createS3Client(
         { region: source.region, endpoint: source.endpoint, credentials: src.config.credentials },
-        { maxSockets: 8, maxAttempts: 3 },
+        { maxSockets: 8, maxAttempts: 3, stallTimeoutMs: 30_000 },
         "source",
       ),
       bucket: SOURCE_BUCKET,
@@ -424,18 +424,24 @@ async function main(): Promise<number> {
     target: {
       client: createS3Client(
         { region: target.region, endpoint: target.endpoint, credentials: dst.config.credentials },
-        { maxSockets: 8, maxAttempts: 3 },
+        { maxSockets: 8, maxAttempts: 3, stallTimeoutMs: 30_000 },
         "target",
       ),
       bucket: TARGET_BUCKET,
     },
-    options: { concurrency: 4, partSize: 8 * 1024 * 1024, attempts: 3, encryption: { kind: "none" } },
+    options: {
+      concurrency: 4,
+      partSize: 8 * 1024 * 1024,
+      attempts: 3,
+      stallTimeoutMs: 30_000,
+      encryption: { kind: "none" },
+    },
   });
   const deadline = Date.now() + WAIT_FOR_SYNC_MS;
-  let summary = await runVerify(engine, "", "", 4);
+  let summary = await runVerify(engine, "", "");
   while (!summary.inSync && Date.now() < deadline && !interrupted) {
     await new Promise((r) => setTimeout(r, 500));
-    summary = await runVerify(engine, "", "", 4);
+    summary = await runVerify(engine, "", "");
   }
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
 

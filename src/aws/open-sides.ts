@@ -35,7 +35,7 @@ async function openSide(
   what: "source" | "target",
   settings: SideSettings,
   bucket: string,
-  engine: Pick<EngineOptions, "concurrency" | "attempts">,
+  engine: Pick<EngineOptions, "concurrency" | "adaptiveMax" | "attempts" | "stallTimeoutMs">,
 ): Promise<OpenedSide> {
   const resolved = await resolveSide(settings, DEFAULT_REGION).catch((error: Error) => {
     throw new UsageError(`${what}: ${error.message}`);
@@ -43,8 +43,9 @@ async function openSide(
   const client = createS3Client(
     resolved,
     {
-      maxSockets: engine.concurrency * WHOLE_OBJECTS_PER_PART_SLOT + 4,
+      maxSockets: (engine.adaptiveMax ?? engine.concurrency) * WHOLE_OBJECTS_PER_PART_SLOT + 4,
       maxAttempts: engine.attempts,
+      stallTimeoutMs: engine.stallTimeoutMs,
     },
     what,
   );
@@ -67,7 +68,7 @@ async function openSide(
 export async function openSides(
   settings: SidesSettings,
   buckets: { source: string; target: string },
-  engine: Pick<EngineOptions, "concurrency" | "attempts">,
+  engine: Pick<EngineOptions, "concurrency" | "adaptiveMax" | "attempts" | "stallTimeoutMs">,
 ): Promise<OpenedSides> {
   let targetSettings = settings.target;
   if (settings.targetSecret) {

@@ -5,6 +5,7 @@ import { fromIni } from "@aws-sdk/credential-providers";
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, Logger } from "@aws-sdk/types";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { loadSharedConfigFiles } from "@smithy/shared-ini-file-loader";
+import { labelError } from "../engine/errors.js";
 
 /** How to reach one side, as the user gave it (CLI flags or environment), already validated. */
 export interface SideSettings {
@@ -19,6 +20,8 @@ export interface ClientTuning {
   maxSockets: number;
   /** SDK attempts per request (metadata calls; data transfers retry on their own). */
   maxAttempts: number;
+  /** A request with no byte moving on its socket for this long fails (see EngineOptions.stallTimeoutMs). */
+  stallTimeoutMs: number;
 }
 
 export interface ResolvedSide {
@@ -73,10 +76,7 @@ export function labelErrors(client: { middlewareStack: S3Client["middlewareStack
       try {
         return await next(args);
       } catch (error) {
-        if (typeof error === "object" && error !== null && !("$role" in error)) {
-          Object.defineProperty(error, "$role", { value: role });
-        }
-        throw error;
+        throw labelError(error, role);
       }
     },
     { step: "initialize", name: "s3xsyncLabelErrors" },
@@ -103,8 +103,11 @@ export function createS3Client(side: ResolvedSide, tuning: ClientTuning, role: s
       httpAgent: new HttpAgent(agentOptions),
       httpsAgent: new HttpsAgent(agentOptions),
       connectionTimeout: 10_000,
-      // Idle socket time, not total: a large part may stream for minutes.
-      requestTimeout: 120_000,
+      // Idle socket time, not total (a large part may stream for minutes): no byte either way for
+      // this long fails the request, even while its body streams. requestTimeout only warns in
+      // @smithy/node-http-handler 4 and ends at the answer's headers, so it is not used. A second
+      // more, so that a body's stall is told by the engine's watchdog, which names the side.
+      socketTimeout: tuning.stallTimeoutMs + 1_000,
     }),
   });
   labelErrors(client, role);

@@ -1,5 +1,5 @@
 import { openSides } from "../aws/open-sides.js";
-import { createEngine, type Engine, WHOLE_OBJECTS_PER_PART_SLOT } from "../engine/index.js";
+import { createEngine, type Engine } from "../engine/index.js";
 import { emptySyncSummary, runSync, type SyncSummary, tallyOutcome } from "../sync/run-sync.js";
 import { runVerify } from "../sync/run-verify.js";
 import { UsageError } from "../user-facing/errors.js";
@@ -104,7 +104,6 @@ export async function syncCommand(
     targetPrefix: asFolderPrefix(target.key),
     deleteExtra: flags.deleteExtra,
     dryRun: flags.dryRun,
-    concurrency: config.engine.concurrency * WHOLE_OBJECTS_PER_PART_SLOT,
     onPlanned: (action, key, size) => {
       if (flags.dryRun) {
         planned.push(action === "copy" ? `would copy: ${key}` : `would delete: ${key}`);
@@ -129,12 +128,7 @@ export async function verifyCommand(
   target: S3Location,
 ): Promise<CommandResult> {
   const engine = await openEngine(config, source, target);
-  const summary = await runVerify(
-    engine,
-    asFolderPrefix(source.key),
-    asFolderPrefix(target.key),
-    config.engine.concurrency,
-  );
+  const summary = await runVerify(engine, asFolderPrefix(source.key), asFolderPrefix(target.key));
   const { errors, ...compared } = summary;
   const text = [
     ...summary.missing.map((key) => `missing: ${key}`),

@@ -22,12 +22,19 @@ function addCommonOptions(command: Command): Command {
     .option("--source-endpoint <url>", "S3-compatible endpoint for the source (path-style)")
     .option("--target-endpoint <url>", "S3-compatible endpoint for the target (path-style)")
     .option("--target-secret <id>", "read the target keys from this Secrets Manager secret")
-    .option("--concurrency <n>", `parts and objects in flight (default ${DEFAULTS.concurrency})`)
+    .option(
+      "--concurrency <n>",
+      `parts in flight, fixed (default: from ${DEFAULTS.concurrency} up to ${DEFAULTS.adaptiveMax}, adapted to the link)`,
+    )
     .option(
       "--part-size <size>",
       `part size for single-part sources, e.g. 8MiB, 64MB (default ${formatBytes(DEFAULTS.partSize)})`,
     )
     .option("--retries <n>", `retries per part after the first attempt (default ${DEFAULTS.retries})`)
+    .option(
+      "--stall-timeout <seconds>",
+      `abort and retry a request with no bytes moving for this long (default ${DEFAULTS.stallTimeout})`,
+    )
     .option("--storage-class <class>", "storage class of the target objects (default: the bucket's default)")
     .addOption(
       new Option("--sse <mode>", "server-side encryption of the target objects").choices([

@@ -30,6 +30,10 @@ export interface PartCopy {
   /** The whole object's MD5, taken in part order, when the proof plan asks for it. */
   digest?: OrderedDigest;
   attempts: number;
+  /** The stall timeout of a transfer starting now (see PipeOptions). */
+  stallTimeoutMs: () => number;
+  /** Hears every failed attempt (the scheduler adapts to them). */
+  onAttemptFailed: (error: unknown) => void;
   hooks: EngineHooks;
 }
 
@@ -80,21 +84,45 @@ function storedDigest(copy: PartCopy, stored: StoredPart | undefined): string | 
   return undefined;
 }
 
+/** Reads a part from the source without sending it anywhere; returns the digest of its bytes. */
+async function readPartOnly(
+  copy: PartCopy,
+  partNumber: number,
+  sink: PartSink | undefined,
+  signal?: AbortSignal,
+): Promise<string> {
+  const { digest } = await pipeSource(
+    (signal) => readSource(copy.source, copy.state, slice(copy.layout, partNumber), signal),
+    async (body) => {
+      for await (const _ of body);
+    },
+    { sink, digest: copy.proof.partDigest, stallTimeoutMs: copy.stallTimeoutMs, signal },
+  );
+  return digest;
+}
+
 /** Reads a stored part again without sending it; the part when its bytes are this version's. */
 async function rereadStoredPart(
   copy: PartCopy,
   stored: StoredPart,
   expected: string,
   read: (bytesSoFar: number) => void,
+  signal: AbortSignal | undefined,
 ): Promise<CopiedPart | undefined> {
-  const reread = await pipeSource(
-    (signal) => readSource(copy.source, copy.state, slice(copy.layout, stored.partNumber), signal),
-    async (body) => {
-      for await (const _ of body);
-    },
-    { sink: sinkFor(copy, stored.partNumber, read), digest: copy.proof.partDigest },
-  );
-  return reread.digest === expected ? { ...stored, fingerprint: reread.digest } : undefined;
+  const digest = await readPartOnly(copy, stored.partNumber, sinkFor(copy, stored.partNumber, read), signal);
+  return digest === expected ? { ...stored, fingerprint: digest } : undefined;
+}
+
+/**
+ * Reads a part once more, only to hash it in its turn: one the ordered digest let go to stay
+ * within its budget (see OrderedDigest). The copy's final check compares what it hashed with the
+ * bytes that were sent.
+ */
+export async function hashPartAgain(copy: PartCopy, partNumber: number): Promise<void> {
+  await withRetries(() => readPartOnly(copy, partNumber, copy.digest?.open(partNumber)), {
+    attempts: copy.attempts,
+    onAttemptFailed: copy.onAttemptFailed,
+  });
 }
 
 /** Streams one part from the source into the upload and checks the target's answer against the bytes read. */
@@ -102,6 +130,7 @@ async function sendPart(
   copy: PartCopy,
   partNumber: number,
   read: (bytesSoFar: number) => void,
+  signal: AbortSignal | undefined,
 ): Promise<CopiedPart> {
   const { proof } = copy;
   const piped = await pipeSource(
@@ -111,6 +140,8 @@ async function sendPart(
       onBytes: (count) => copy.hooks.onProgress?.({ key: copy.state.key, bytes: count }),
       sink: sinkFor(copy, partNumber, read),
       digest: proof.partDigest,
+      stallTimeoutMs: copy.stallTimeoutMs,
+      signal,
     },
   );
   const { etag, checksumCrc32 } = piped.result;
@@ -137,18 +168,21 @@ export async function copyPart(
   copy: PartCopy,
   partNumber: number,
   read: (bytesSoFar: number) => void,
+  signal?: AbortSignal,
 ): Promise<PartResult> {
   const stored = copy.upload.stored.get(partNumber);
   const expected = storedDigest(copy, stored);
   const { value, attempts } = await withRetries(
     async () => {
       const kept =
-        stored && expected !== undefined ? await rereadStoredPart(copy, stored, expected, read) : undefined;
+        stored && expected !== undefined
+          ? await rereadStoredPart(copy, stored, expected, read, signal)
+          : undefined;
       return kept
         ? { part: kept, sent: false }
-        : { part: await sendPart(copy, partNumber, read), sent: true };
+        : { part: await sendPart(copy, partNumber, read, signal), sent: true };
     },
-    { attempts: copy.attempts },
+    { attempts: copy.attempts, onAttemptFailed: copy.onAttemptFailed, signal },
   );
   return { ...value, attempts };
 }

@@ -55,6 +55,11 @@ export interface Engine {
   /** One page of the source's objects under `prefix` (a backfill queues them page by page). */
   listSourcePage(prefix: string, token?: string): Promise<ListedPage>;
   /**
+   * Whole-object copies the engine runs at once now (it adapts to the link): how many objects a
+   * driver may hand it at a time without them waiting long.
+   */
+  objectSlots(): number;
+  /**
    * Whether the target key holds the content of this listed source object: one HEAD of the target,
    * and one of the source where only our marker vouches for the copy.
    */
@@ -146,6 +151,8 @@ async function replicateOnce(
       state,
       attributes: targetAttributes(state, tagging, options),
       attempts: options.attempts,
+      stallTimeoutMs: () =>
+        Math.min(options.stallTimeoutMs, control.stallBudgetMs?.() ?? Number.POSITIVE_INFINITY),
       targetEtagsAreMd5: options.encryption.kind !== "sse-kms",
       hooks,
     };
@@ -170,11 +177,11 @@ async function replicateOnce(
 }
 
 export function createEngine(config: EngineConfig): Engine {
-  const run: EngineRun = {
-    config,
-    scheduler: new PartScheduler(config.options.concurrency),
-    partReadsIgnored: false,
-  };
+  const scheduler = new PartScheduler({
+    concurrency: config.options.concurrency,
+    adaptiveMax: config.options.adaptiveMax,
+  });
+  const run: EngineRun = { config, scheduler, partReadsIgnored: false };
   const { source, target, options } = config;
   return {
     async replicate(task, control = {}) {
@@ -197,6 +204,7 @@ export function createEngine(config: EngineConfig): Engine {
     },
     list: (side, prefix) => listObjects(side === "source" ? source : target, prefix, options.attempts),
     listSourcePage: (prefix, token) => listPage(source, prefix, token, options.attempts),
+    objectSlots: () => scheduler.objectSlots,
     async targetHolds(listed, targetKey) {
       const existing = await headTarget(target, targetKey);
       if (!existing) return false;

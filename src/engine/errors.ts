@@ -23,6 +23,16 @@ export class PartReadsIgnoredError extends Error {
   override name = "PartReadsIgnoredError";
 }
 
+/** No byte moved through a transfer for the stall timeout: it is aborted and tried again on a fresh connection. */
+export class StallError extends Error {
+  override name = "StallError";
+}
+
+/** A transfer given up because a second one of the same bytes (a hedge) finished first. */
+export class CancelledError extends Error {
+  override name = "CancelledError";
+}
+
 /** A failure that sending again cannot fix (bad input, missing object, access denied). */
 export class PermanentError extends Error {
   override name = "PermanentError";
@@ -33,8 +43,19 @@ interface SdkErrorShape {
   message?: string;
   code?: string;
   $metadata?: { httpStatusCode?: number };
-  /** Who answered: set by the client that threw (see labelErrors in src/aws/s3-client.ts). */
+  /** Who answered (see labelError). */
   $role?: string;
+}
+
+/**
+ * Marks an error with the role of the server it came from ("source", "target"), unless it has
+ * one, so that an answer without an S3 error code can still say who gave it.
+ */
+export function labelError(error: unknown, role: string): unknown {
+  if (typeof error === "object" && error !== null && !("$role" in error)) {
+    Object.defineProperty(error, "$role", { value: role });
+  }
+  return error;
 }
 
 export function httpStatusOf(error: unknown): number | undefined {
@@ -65,11 +86,30 @@ export function isNetworkError(error: unknown): boolean {
   return NETWORK_CODES.has(e?.code ?? "") || NETWORK_CODES.has(e?.name ?? "") || e?.name === "TimeoutError";
 }
 
+/**
+ * What a failed attempt says about the link: a server asking to slow down (`throttled`), a
+ * connection reset or stalled (`broken`), or nothing (undefined: a bad answer, a missing key).
+ */
+export function congestionOf(error: unknown): "throttled" | "broken" | undefined {
+  if (error instanceof StallError || isNetworkError(error)) return "broken";
+  const sdkError = error as Parameters<typeof isThrottlingError>[0];
+  if (
+    typeof sdkError === "object" &&
+    sdkError !== null &&
+    "$metadata" in sdkError &&
+    isThrottlingError(sdkError)
+  ) {
+    return "throttled";
+  }
+  return httpStatusOf(error) === 503 ? "throttled" : undefined;
+}
+
 /** Throttling, 5xx, network faults and integrity mismatches are worth another attempt. */
 export function isRetryable(error: unknown): boolean {
   if (error instanceof SourceChangedError || error instanceof PermanentError) return false;
-  if (error instanceof PartReadsIgnoredError) return false;
+  if (error instanceof PartReadsIgnoredError || error instanceof CancelledError) return false;
   if (error instanceof IntegrityError || error instanceof EndlessListingError) return true;
+  if (error instanceof StallError) return true;
   if (isNetworkError(error)) return true;
   // A success status on an error: the answer came but could not be read (cut off or garbled).
   const status = httpStatusOf(error);
@@ -99,18 +139,25 @@ const FRIENDLY: Record<string, string> = {
 export function describeError(error: unknown): string {
   const name = errorName(error);
   const status = httpStatusOf(error);
-  const friendly = FRIENDLY[name];
-  if (friendly) return friendly;
+  if (Object.hasOwn(FRIENDLY, name)) return FRIENDLY[name] as string;
+  if (error instanceof StallError) return error.message;
+  const role = (error as SdkErrorShape | undefined)?.$role;
   if (status === 403) return "access denied (check the credentials and the bucket policy)";
   if (status === 404) return "not found";
   // The SDK names an error answer without a code (a HEAD's has no body) "Unknown"/"UnknownError".
   if (status !== undefined && (name === "Unknown" || name === "UnknownError")) {
-    return `${(error as SdkErrorShape).$role ?? "the server"} answered HTTP ${status}`;
+    return `${role ?? "the server"} answered HTTP ${status}`;
   }
   const code = (error as SdkErrorShape | undefined)?.code;
   if (code === "ECONNREFUSED") return "endpoint unreachable (connection refused)";
   if (code === "ENOTFOUND" || code === "EAI_AGAIN") return "endpoint host name does not resolve";
-  if (code === "ETIMEDOUT" || name === "TimeoutError") return "endpoint did not answer in time";
+  // The client's timeouts: the connection never opened, or nothing moved on it for the stall timeout.
+  if (name === "TimeoutError" && /establishing a connection/.test(String((error as Error).message))) {
+    return `${role ?? "endpoint"} did not accept a connection in time`;
+  }
+  if (name === "TimeoutError")
+    return `${role ?? "endpoint"} stalled: nothing moved on the connection for the stall timeout`;
+  if (code === "ETIMEDOUT") return `${role ?? "endpoint"} did not answer in time`;
   const message = ((error as SdkErrorShape | undefined)?.message ?? String(error)).split("\n")[0] ?? "";
   const detail = message && message !== name ? `${name}: ${message}` : name;
   return status ? `${detail} (HTTP ${status})` : detail;

@@ -1,5 +1,5 @@
 import { DeleteObjectCommand } from "@aws-sdk/client-s3";
-import { type CopiedPart, copyPart, type PartCopy, type PartLayout } from "./copy-part.js";
+import { type CopiedPart, copyPart, hashPartAgain, type PartCopy, type PartLayout } from "./copy-part.js";
 import { IntegrityError, PartReadsIgnoredError, SourceChangedError } from "./errors.js";
 import { compositeEtag, multipartPartCount } from "./etag.js";
 import {
@@ -26,6 +26,8 @@ export interface MultipartContext {
   layout: PartLayout;
   scheduler: PartScheduler;
   attempts: number;
+  /** The stall timeout of a transfer starting now (see PipeOptions). */
+  stallTimeoutMs: () => number;
   /** Target ETags are MD5s of the bytes (false under SSE-KMS). */
   targetEtagsAreMd5: boolean;
   hooks: EngineHooks;
@@ -49,12 +51,25 @@ export type MultipartResult =
     };
 
 /**
- * Parts of a single-part source in flight at once, while its whole MD5 is taken in order. Parts
- * ahead of the one being hashed hold their bytes in memory; fewer of them keeps a 1 GiB single-part
- * copy well under 200 MiB (measured 184 MiB at 8, with V8's lazily freed buffers on top). Mirrored
- * copies hold nothing and keep the full concurrency.
+ * Bytes of parts read ahead of the one being hashed that a copy holds for the ordered MD5 of a
+ * single-part source; past it, parts are read once more when their turn comes (see
+ * OrderedDigest). 32 MiB is four 8 MiB parts, the window a copy keeps to where it fits: a 1 GiB
+ * copy peaked at 145 MiB of RSS with four held, 184 MiB with eight (V8 frees buffers lazily).
  */
-const MAX_PARTS_AHEAD_OF_DIGEST = 4;
+const DIGEST_BUDGET_BYTES = 32 * 1024 * 1024;
+
+/**
+ * Parts of a copy under the ordered digest in flight at once: what the budget holds, and every
+ * slot the link's adaptation added beyond where the scheduler started. Those added slots are the
+ * evidence that more in flight moves more bytes (a long link: 40 parts at 2 MB/s each), which is
+ * worth a second source read of the parts past the budget; on loopback, where the CPU is the
+ * limit, a copy keeps to what it holds.
+ */
+function digestWindow(ctx: MultipartContext): () => number {
+  const partSize = ctx.layout.kind === "planned" ? (ctx.layout.parts[0]?.size ?? 1) : 1;
+  const held = Math.max(1, Math.floor(DIGEST_BUDGET_BYTES / partSize));
+  return () => held + ctx.scheduler.added;
+}
 
 function partNumbers(layout: PartLayout): number[] {
   return layout.kind === "mirrored"
@@ -121,8 +136,22 @@ async function openCopy(ctx: MultipartContext): Promise<PartCopy> {
     proof.checksumAlgorithm,
     ctx.attempts,
   );
-  const digest = proof.orderedDigest ? new OrderedDigest() : undefined;
-  return { source, state, layout, proof, upload, digest, attempts: ctx.attempts, hooks: ctx.hooks };
+  const digest = proof.orderedDigest
+    ? new OrderedDigest(DIGEST_BUDGET_BYTES, (partNumber) => hashPartAgain(copy, partNumber))
+    : undefined;
+  const copy: PartCopy = {
+    source,
+    state,
+    layout,
+    proof,
+    upload,
+    digest,
+    attempts: ctx.attempts,
+    stallTimeoutMs: ctx.stallTimeoutMs,
+    onAttemptFailed: (error) => ctx.scheduler.attemptFailed(error),
+    hooks: ctx.hooks,
+  };
+  return copy;
 }
 
 interface CopiedParts {
@@ -147,33 +176,34 @@ async function copyEveryPart(ctx: MultipartContext, copy: PartCopy): Promise<Cop
     }
   }
   const tally = { bytesSent: 0, partsSent: 0, partsReused: done.size, attempts: 1 };
-  const window = digest
-    ? Math.min(MAX_PARTS_AHEAD_OF_DIGEST, ctx.scheduler.concurrency)
-    : Number.POSITIVE_INFINITY;
   const firstPartSize = ctx.layout.kind === "planned" ? (ctx.layout.parts[0]?.size ?? 0) : 0;
   const { paused } = await ctx.scheduler.runParts(
     numbers.filter((n) => !done.has(n)),
-    async (partNumber, read) => {
-      const { part, sent, attempts } = await copyPart(copy, partNumber, read);
-      tally.attempts = Math.max(tally.attempts, attempts);
-      done.set(partNumber, part);
-      if (!sent) {
-        tally.partsReused++;
-        return;
-      }
-      tally.bytesSent += part.size;
-      tally.partsSent++;
-      await ctx.hooks.onPartStored?.(ctx.state.key, partNumber);
-    },
+    (partNumber, read, signal) => copyPart(copy, partNumber, read, signal),
     {
-      window,
-      staggerLead: digest ? Math.ceil(firstPartSize / Math.max(1, window)) : 0,
-      // Keep a part's slot until its bytes are hashed: that bounds the bytes waiting in the digest.
-      holdUntil: digest && ((partNumber) => digest.whenHashed(partNumber)),
+      settled: async (partNumber, { part, sent, attempts }) => {
+        tally.attempts = Math.max(tally.attempts, attempts);
+        done.set(partNumber, part);
+        if (!sent) {
+          tally.partsReused++;
+          return 0;
+        }
+        tally.bytesSent += part.size;
+        tally.partsSent++;
+        await ctx.hooks.onPartStored?.(ctx.state.key, partNumber);
+        return part.size;
+      },
+      hedgeable: !digest,
+      window: digest && digestWindow(ctx),
+      staggerLead: digest ? Math.ceil(firstPartSize / digestWindow(ctx)()) : 0,
+      // A part keeps its slot while the digest holds its bytes: a copy starts no part it has no room for.
+      holdUntil: digest && ((partNumber) => digest.released(partNumber)),
       shouldStart: ctx.shouldStartPart,
       onFailure: () => digest?.abandon(),
     },
   );
+  // Parts read again for the digest may still be on their way.
+  if (!paused) await digest?.whenHashed(numbers.length);
   const parts = paused ? [] : numbers.map((n) => done.get(n) as CopiedPart);
   return { paused, parts, ...tally };
 }

@@ -39,7 +39,7 @@ describe("OrderedDigest reads (open / write / complete / discard)", () => {
     const one = digest.open(1);
     const two = digest.open(2);
     const hashed: number[] = [];
-    const twoHashed = digest.whenHashed(2).then(() => hashed.push(2));
+    const twoHashed = digest.released(2).then(() => hashed.push(2));
     one.write(Buffer.from("a1"));
     two.write(Buffer.from("b1"));
     one.write(Buffer.from("a2"));
@@ -82,5 +82,45 @@ describe("OrderedDigest reads (open / write / complete / discard)", () => {
     read(digest, 1, ["a"]);
     expect(() => read(digest, 1, ["again"])).toThrow(/other bytes/);
     expect(digest.md5Hex()).toBe(md5("ab"));
+  });
+});
+
+describe("OrderedDigest within a budget", () => {
+  const md5 = (text: string) => createHash("md5").update(text).digest("hex");
+  const parts: Record<number, string> = { 1: "aaaa", 2: "bbbb", 3: "cccc", 4: "dddd" };
+
+  function read(digest: OrderedDigest, partNumber: number) {
+    const sink = digest.open(partNumber);
+    sink.write(Buffer.from(parts[partNumber] ?? ""));
+    sink.complete(md5(parts[partNumber] ?? ""));
+  }
+
+  it("lets the bytes of a part past the budget go, and reads it again in its turn", async () => {
+    const rereads: number[] = [];
+    const digest = new OrderedDigest(5, async (partNumber) => {
+      rereads.push(partNumber);
+      read(digest, partNumber);
+    });
+    read(digest, 2); // held: 4 of 5 bytes
+    const fourReleased = digest.released(4);
+    read(digest, 4); // past the budget: spilled, its slot let go at once
+    await fourReleased;
+    read(digest, 3); // past the budget as well
+    read(digest, 1);
+    await digest.whenHashed(4);
+    expect(rereads).toEqual([3, 4]);
+    expect(digest.md5Hex()).toBe(md5("aaaabbbbccccdddd"));
+    expect([1, 2, 3, 4].map((n) => digest.partFingerprint(n))).toEqual(
+      [1, 2, 3, 4].map((n) => md5(parts[n] ?? "")),
+    );
+  });
+
+  it("fails whenHashed when a part cannot be read again", async () => {
+    const digest = new OrderedDigest(0, async () => {
+      throw new Error("source gone");
+    });
+    read(digest, 2);
+    read(digest, 1);
+    await expect(digest.whenHashed(2)).rejects.toThrow("source gone");
   });
 });

@@ -20,6 +20,9 @@ interface Entry {
   token: object;
   /** Bytes held until every earlier part has been hashed. */
   chunks: Buffer[];
+  bytes: number;
+  /** Its bytes were let go to stay within the budget: the part is read again when its turn comes. */
+  spilled: boolean;
   /** Set once a read delivered the whole part. */
   fingerprint?: string;
 }
@@ -27,44 +30,75 @@ interface Entry {
 /**
  * The MD5 of a whole object whose parts are read in parallel. The lowest part not yet hashed (the
  * frontier) is hashed as its bytes arrive; a later part's bytes wait here until every earlier part
- * has been read in full. A caller that keeps its concurrency slot until `whenHashed` resolves
- * bounds the waiting bytes by (concurrency − 1) × part size, and a part's bytes are let go as soon
- * as the parts before it have been read, not when their uploads are answered.
+ * has been read in full, within `budgetBytes`. A part whose bytes would go past the budget lets
+ * them go (it spills): when the frontier reaches it, `reread` reads it once more, in turn (the copy
+ * then checks, as for every part, that the fingerprint hashed is the one of the read it sent). On
+ * a long link many parts progress slowly
+ * side by side (40 at 2 MB/s fill 80 MB/s): holding all their bytes would take hundreds of MiB,
+ * reading a few twice costs only source reads. A caller that keeps a part's slot until `released`
+ * bounds what it holds besides.
  */
 export class OrderedDigest {
   private hash: Hash = createHash("md5");
   /** The hash before any byte of the frontier part: a failed read of the frontier rolls back to it. */
   private checkpoint: Hash = this.hash.copy();
   private next = 1;
+  private buffered = 0;
   private readonly entries = new Map<number, Entry>();
   /** Fingerprint of each part as hashed, for parts below the frontier. */
   private readonly hashed = new Map<number, string>();
-  private readonly waiters = new Map<number, (() => void)[]>();
+  /** Parts waiting to hold no bytes here (their slots), and callers waiting for a part's hash. */
+  private readonly releaseWaiters = new Map<number, (() => void)[]>();
+  private readonly hashWaiters = new Map<
+    number,
+    { resolve: () => void; reject: (error: unknown) => void }[]
+  >();
   private abandoned = false;
+  private rereading = false;
+  private failure: unknown;
+
+  constructor(
+    private readonly budgetBytes = Number.POSITIVE_INFINITY,
+    /** Reads a spilled part again through open(); a rejection fails the digest. */
+    private readonly reread: (partNumber: number) => Promise<void> = async () => {
+      throw new Error("a part spilled from the digest, and it cannot read parts again");
+    },
+  ) {}
 
   /** Starts a read of `partNumber`. */
   open(partNumber: number): PartSink {
-    const settled = this.hashed.get(partNumber) ?? this.entries.get(partNumber)?.fingerprint;
+    const entry = this.entries.get(partNumber);
+    // A spilled part is read afresh: its bytes were never hashed.
+    const settled = this.hashed.get(partNumber) ?? (entry?.spilled ? undefined : entry?.fingerprint);
     if (settled !== undefined || this.abandoned) return this.verifyOnly(partNumber, settled);
     const token = {};
     this.discardRead(partNumber);
-    this.entries.set(partNumber, { token, chunks: [] });
-    const current = () => !this.abandoned && this.entries.get(partNumber)?.token === token;
+    this.entries.set(partNumber, { token, chunks: [], bytes: 0, spilled: false });
+    const current = () => {
+      const now = this.entries.get(partNumber);
+      return !this.abandoned && now?.token === token ? now : undefined;
+    };
     return {
       write: (chunk) => {
-        if (!current()) return;
+        const now = current();
+        if (!now || now.spilled) return;
         if (partNumber === this.next) this.hash.update(chunk);
-        else this.entries.get(partNumber)?.chunks.push(chunk);
+        else if (this.buffered + chunk.length > this.budgetBytes) this.spill(partNumber, now);
+        else {
+          now.chunks.push(chunk);
+          now.bytes += chunk.length;
+          this.buffered += chunk.length;
+        }
       },
       complete: (fingerprint) => {
-        const entry = this.entries.get(partNumber);
-        if (!current() || !entry) return;
-        entry.fingerprint = fingerprint;
+        const now = current();
+        if (!now) return;
+        now.fingerprint = fingerprint;
         this.advance();
       },
       discard: () => {
-        if (current() && this.entries.get(partNumber)?.fingerprint === undefined)
-          this.discardRead(partNumber);
+        const now = current();
+        if (now && now.fingerprint === undefined) this.discardRead(partNumber);
       },
     };
   }
@@ -82,34 +116,87 @@ export class OrderedDigest {
     };
   }
 
+  private spill(partNumber: number, entry: Entry): void {
+    this.buffered -= entry.bytes;
+    entry.chunks = [];
+    entry.bytes = 0;
+    entry.spilled = true;
+    this.release(partNumber);
+  }
+
   private discardRead(partNumber: number): void {
-    if (!this.entries.delete(partNumber)) return;
+    const entry = this.entries.get(partNumber);
+    if (!entry) return;
+    this.buffered -= entry.bytes;
+    this.entries.delete(partNumber);
     if (partNumber === this.next) this.hash = this.checkpoint.copy();
+  }
+
+  private release(partNumber: number): void {
+    for (const resolve of this.releaseWaiters.get(partNumber) ?? []) resolve();
+    this.releaseWaiters.delete(partNumber);
   }
 
   private advance(): void {
     for (let entry = this.entries.get(this.next); entry?.fingerprint !== undefined; ) {
+      if (entry.spilled) {
+        this.readAgain(this.next);
+        return;
+      }
       this.hashed.set(this.next, entry.fingerprint);
       this.entries.delete(this.next);
-      for (const resolve of this.waiters.get(this.next) ?? []) resolve();
-      this.waiters.delete(this.next);
+      this.release(this.next);
+      for (const waiter of this.hashWaiters.get(this.next) ?? []) waiter.resolve();
+      this.hashWaiters.delete(this.next);
       this.next++;
       this.checkpoint = this.hash.copy();
       entry = this.entries.get(this.next);
       if (entry) {
         for (const chunk of entry.chunks) this.hash.update(chunk);
+        this.buffered -= entry.bytes;
         entry.chunks = [];
+        entry.bytes = 0;
       }
     }
   }
 
-  /** Resolves once every byte of `partNumber` has been hashed (or the digest was abandoned). */
-  whenHashed(partNumber: number): Promise<void> {
-    if (this.abandoned || partNumber < this.next) return Promise.resolve();
+  private readAgain(partNumber: number): void {
+    if (this.rereading) return;
+    this.rereading = true;
+    this.reread(partNumber).then(
+      () => {
+        this.rereading = false;
+        this.advance();
+      },
+      (error: unknown) => {
+        this.failure = error;
+        for (const list of this.hashWaiters.values()) for (const waiter of list) waiter.reject(error);
+        this.hashWaiters.clear();
+        this.abandon();
+      },
+    );
+  }
+
+  /** Resolves once `partNumber` holds no bytes here (its slot may go): hashed, spilled, or abandoned. */
+  released(partNumber: number): Promise<void> {
+    if (this.abandoned || partNumber < this.next || this.entries.get(partNumber)?.spilled) {
+      return Promise.resolve();
+    }
     return new Promise((resolve) => {
-      const list = this.waiters.get(partNumber) ?? [];
+      const list = this.releaseWaiters.get(partNumber) ?? [];
       list.push(resolve);
-      this.waiters.set(partNumber, list);
+      this.releaseWaiters.set(partNumber, list);
+    });
+  }
+
+  /** Resolves once every part up to `lastPart` is hashed; rejects if reading a part again failed. */
+  whenHashed(lastPart: number): Promise<void> {
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    if (lastPart < this.next) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const list = this.hashWaiters.get(lastPart) ?? [];
+      list.push({ resolve, reject });
+      this.hashWaiters.set(lastPart, list);
     });
   }
 
@@ -127,15 +214,16 @@ export class OrderedDigest {
       sink.write(chunk);
     }
     sink.complete(md5.digest("hex"));
-    return this.whenHashed(partNumber);
+    return this.released(partNumber);
   }
 
   /** Hashing will never reach every part: a part failed. Lets every waiting part go. */
   abandon(): void {
     this.abandoned = true;
     this.entries.clear();
-    for (const list of this.waiters.values()) for (const resolve of list) resolve();
-    this.waiters.clear();
+    this.buffered = 0;
+    for (const list of this.releaseWaiters.values()) for (const resolve of list) resolve();
+    this.releaseWaiters.clear();
   }
 
   md5Hex(): string {

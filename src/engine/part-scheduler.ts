@@ -1,16 +1,29 @@
 import pLimit, { type LimitFunction } from "p-limit";
+import { AdaptiveLimit } from "./adaptive-limit.js";
+import { congestionOf } from "./errors.js";
+import { Hedger } from "./hedged-transfers.js";
 import { WHOLE_OBJECTS_PER_PART_SLOT } from "./types.js";
 
-/** How one multipart copy wants its parts started, beside the slots all copies share. */
-export interface LaneOptions {
-  /** Parts of this copy in flight at most (its own bound, under the shared one). */
-  window: number;
+/** How one multipart copy wants its parts started in the slots all copies share. */
+export interface LaneOptions<R> {
+  /**
+   * The winning run of each part, once (a part may run twice: see Hedger); resolves with the
+   * bytes it sent to the target (0 for a part kept from an interrupted upload).
+   */
+  settled: (partNumber: number, result: R) => Promise<number>;
+  /** Parts may be hedged (not under an ordered digest, which hashes each part's one read). */
+  hedgeable: boolean;
   /**
    * Each part starts once the part before it has read this many bytes (or stopped); 0 starts them
    * as slots free up. See `StartStagger`.
    */
   staggerLead: number;
-  /** A part keeps its slots until this resolves (the ordered digest has hashed its bytes). */
+  /**
+   * Parts of this copy in flight at most (asked as each part would start and each ends), under
+   * the shared slots; unbounded when absent.
+   */
+  window?: () => number;
+  /** A part keeps its slot until this resolves (the ordered digest holds none of its bytes). */
   holdUntil?: (partNumber: number) => Promise<void>;
   /** Asked before each part starts; false starts no more parts: the copy pauses. */
   shouldStart?: () => boolean;
@@ -18,39 +31,114 @@ export interface LaneOptions {
   onFailure?: (error: unknown) => void;
 }
 
-/** One part's run: `read` reports the bytes the part has read so far, for the stagger. */
-export type PartWork = (partNumber: number, read: (bytesSoFar: number) => void) => Promise<void>;
+/**
+ * One run of one part: `read` reports the bytes it has read so far, for the stagger; `signal`
+ * aborts it when a hedge of the same part finished first.
+ */
+export type PartWork<R> = (
+  partNumber: number,
+  read: (bytesSoFar: number) => void,
+  signal: AbortSignal,
+) => Promise<R>;
+
+export interface SchedulerOptions {
+  /** Part slots at the start (and for good, without `adaptiveMax`). */
+  concurrency: number;
+  /** Adapt the part slots to the link, up to this many (see AdaptiveLimit). */
+  adaptiveMax?: number;
+}
+
+/** The fewest part slots an adaptive scheduler goes down to. */
+const MIN_ADAPTIVE_SLOTS = 2;
 
 /**
- * What is in flight across all copies of one engine and when the next part starts: `concurrency`
- * part slots shared by every multipart copy, and WHOLE_OBJECTS_PER_PART_SLOT times as many for
- * objects copied in one PUT.
+ * What is in flight across all copies of one engine and when the next part starts: part slots
+ * shared by every multipart copy, and WHOLE_OBJECTS_PER_PART_SLOT times as many for objects copied
+ * in one PUT. Fixed, or adapted to the link by the aggregate rate of everything in flight.
  */
 export class PartScheduler {
   private readonly parts: LimitFunction;
   private readonly wholes: LimitFunction;
+  private readonly adaptive?: AdaptiveLimit;
+  private readonly hedger = new Hedger(() => this.workWaits());
+  private readonly initial: number;
+  /** Parts waiting for their copy's window: demand the limit should see. */
+  private waitingInWindows = 0;
 
-  constructor(readonly concurrency: number) {
-    this.parts = pLimit(concurrency);
-    this.wholes = pLimit(concurrency * WHOLE_OBJECTS_PER_PART_SLOT);
+  constructor(options: SchedulerOptions) {
+    this.initial = options.concurrency;
+    this.parts = pLimit(options.concurrency);
+    this.wholes = pLimit(options.concurrency * WHOLE_OBJECTS_PER_PART_SLOT);
+    if (options.adaptiveMax !== undefined && options.adaptiveMax > options.concurrency) {
+      const bounds = { initial: options.concurrency, min: MIN_ADAPTIVE_SLOTS, max: options.adaptiveMax };
+      this.adaptive = new AdaptiveLimit(bounds, {
+        waiting: () => this.workWaits(),
+        apply: (limit) => {
+          this.parts.concurrency = limit;
+          this.wholes.concurrency = limit * WHOLE_OBJECTS_PER_PART_SLOT;
+        },
+      });
+    }
   }
 
-  /** Runs one whole-object copy (one GET streamed into one PUT) when a slot is free. */
-  runWhole<T>(work: () => Promise<T>): Promise<T> {
-    return this.wholes(work);
+  /** Work is waiting for a slot: the limit, not the demand, bounds what is in flight. */
+  private workWaits(): boolean {
+    return this.parts.pendingCount + this.wholes.pendingCount + this.waitingInWindows > 0;
+  }
+
+  /** Part slots now. */
+  get concurrency(): number {
+    return this.parts.concurrency;
+  }
+
+  /** Part slots the adaptation has added to where the scheduler started (0 when fixed). */
+  get added(): number {
+    return Math.max(0, this.parts.concurrency - this.initial);
+  }
+
+  /** Whole-object slots now: how many objects a driver may hand the engine at once. */
+  get objectSlots(): number {
+    return this.wholes.concurrency;
+  }
+
+  /** A failed attempt of a part or object: throttling, resets and stalls lower the limit. */
+  attemptFailed(error: unknown): void {
+    const congestion = congestionOf(error);
+    if (congestion) this.adaptive?.congested(congestion);
   }
 
   /**
-   * Runs `work` for every part of one copy, each within the copy's window and a shared slot. After
+   * Runs one whole-object copy of `bytes` (one GET streamed into one PUT) when a slot is free,
+   * hedged at the tail (`signal` aborts the run a hedge beat).
+   */
+  runWhole<T>(bytes: number, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    return this.wholes(() =>
+      this.timed(
+        () => this.hedger.run(work, true),
+        () => bytes,
+      ),
+    );
+  }
+
+  /** Runs one transfer and tells the adaptive limit what it moved and how long it took. */
+  private async timed<T>(work: () => Promise<T>, bytesOf: (result: T) => number): Promise<T> {
+    const tag = this.adaptive?.started() ?? 0;
+    const startedAt = Date.now();
+    const result = await work();
+    this.adaptive?.transferred(tag, bytesOf(result), Date.now() - startedAt);
+    return result;
+  }
+
+  /**
+   * Runs `work` for every part of one copy, each in a shared slot. After
    * the first failure no part starts, and the call rejects with that failure once every started part
    * has settled; resolves with `paused` when `shouldStart` stopped it.
    */
-  async runParts(
+  async runParts<R>(
     partNumbers: readonly number[],
-    work: PartWork,
-    options: LaneOptions,
+    work: PartWork<R>,
+    options: LaneOptions<R>,
   ): Promise<{ paused: boolean }> {
-    const window = pLimit(options.window);
     const stagger = options.staggerLead > 0 ? new StartStagger(options.staggerLead) : undefined;
     let paused = false;
     let failed = false;
@@ -62,7 +150,19 @@ export class PartScheduler {
           return;
         }
         await stagger?.turnOf(partNumber);
-        await work(partNumber, (bytes) => stagger?.read(partNumber, bytes));
+        // A part that failed while this one waited for its turn: start nothing more.
+        if (failed) return;
+        const read = (bytes: number) => stagger?.read(partNumber, bytes);
+        await this.timed(
+          async () => {
+            const result = await this.hedger.run(
+              (signal) => work(partNumber, read, signal),
+              options.hedgeable,
+            );
+            return options.settled(partNumber, result);
+          },
+          (sent) => sent,
+        );
         await options.holdUntil?.(partNumber);
       } catch (error) {
         if (!failed) options.onFailure?.(error);
@@ -72,12 +172,45 @@ export class PartScheduler {
         stagger?.stopped(partNumber);
       }
     };
+    const window = options.window && this.windowOf(options.window);
     const results = await Promise.allSettled(
-      partNumbers.map((n) => window(() => this.parts(() => runPart(n)))),
+      partNumbers.map(async (n) => {
+        const release = await window?.enter();
+        try {
+          await this.parts(() => runPart(n));
+        } finally {
+          release?.();
+        }
+      }),
     );
     const failure = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
     if (failure) throw failure.reason;
     return { paused };
+  }
+
+  /** A copy's own bound on its parts in flight, entered in part order; its size may change. */
+  private windowOf(size: () => number) {
+    let inFlight = 0;
+    const queue: (() => void)[] = [];
+    const release = () => {
+      inFlight--;
+      while (queue.length > 0 && inFlight < size()) {
+        inFlight++;
+        this.waitingInWindows--;
+        queue.shift()?.();
+      }
+    };
+    return {
+      enter: async (): Promise<() => void> => {
+        if (queue.length === 0 && inFlight < size()) {
+          inFlight++;
+          return release;
+        }
+        this.waitingInWindows++;
+        await new Promise<void>((resolve) => queue.push(resolve));
+        return release;
+      },
+    };
   }
 }
 

@@ -17,6 +17,8 @@ export interface PutWholeContext {
   /** Bounds the whole-object copies in flight. */
   scheduler: PartScheduler;
   attempts: number;
+  /** The stall timeout of a transfer starting now (see PipeOptions). */
+  stallTimeoutMs: () => number;
   targetEtagsAreMd5: boolean;
   hooks: EngineHooks;
   /** The source already opened for this version (see openSource): the first attempt sends it. */
@@ -38,7 +40,7 @@ export async function putWhole(ctx: PutWholeContext): Promise<{ evidence: Eviden
   };
   const { value, attempts } = await withRetries(
     () =>
-      ctx.scheduler.runWhole(() =>
+      ctx.scheduler.runWhole(state.size, (hedge) =>
         pipeSource(
           open,
           (body, contentLength, signal) => {
@@ -58,10 +60,14 @@ export async function putWhole(ctx: PutWholeContext): Promise<{ evidence: Eviden
               { abortSignal: signal },
             );
           },
-          { onBytes: (count) => ctx.hooks.onProgress?.({ key: state.key, bytes: count }) },
+          {
+            onBytes: (count) => ctx.hooks.onProgress?.({ key: state.key, bytes: count }),
+            stallTimeoutMs: ctx.stallTimeoutMs,
+            signal: hedge,
+          },
         ),
       ),
-    { attempts: ctx.attempts },
+    { attempts: ctx.attempts, onAttemptFailed: (error) => ctx.scheduler.attemptFailed(error) },
   );
   const targetEtag = normalizeEtag(value.result.ETag);
   if (ctx.targetEtagsAreMd5 && targetEtag !== value.digest) {

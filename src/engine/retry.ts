@@ -6,6 +6,10 @@ export interface RetryPolicy {
   attempts: number;
   baseDelayMs?: number;
   maxDelayMs?: number;
+  /** Hears every failed attempt, retried or not (the scheduler reads the link's state from them). */
+  onAttemptFailed?: (error: unknown) => void;
+  /** Aborted: no further attempt (a hedge of the same transfer finished first). */
+  signal?: AbortSignal;
 }
 
 export interface RetryResult<T> {
@@ -39,6 +43,8 @@ export async function withRetries<T>(
     try {
       return { value: await operation(attempt), attempts: attempt };
     } catch (error) {
+      if (policy.signal?.aborted) throw policy.signal.reason;
+      policy.onAttemptFailed?.(error);
       if (!isRetryable(error)) throw error;
       if (attempt >= policy.attempts) throw new RetriesExhaustedError(error, attempt);
       await sleep(backoffDelay(attempt - 1, base, max));

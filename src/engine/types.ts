@@ -31,14 +31,21 @@ export const WHOLE_OBJECTS_PER_PART_SLOT = 4;
 /** Engine settings, validated by the driver before they reach here. */
 export interface EngineOptions {
   /**
-   * Upper bound on parts in flight across all objects; objects copied in one PUT (at most
-   * `partSize`) may be WHOLE_OBJECTS_PER_PART_SLOT times as many.
+   * Parts in flight across all objects (where they start, with `adaptiveMax`); objects copied in
+   * one PUT (at most `partSize`) may be WHOLE_OBJECTS_PER_PART_SLOT times as many.
    */
   concurrency: number;
+  /** Adapt the parts in flight to the link, from `concurrency` up to this bound (memory). */
+  adaptiveMax?: number;
   /** Part size for sources uploaded in one piece; also the single-PUT threshold. */
   partSize: number;
   /** Attempts per part (and per small object), including the first. */
   attempts: number;
+  /**
+   * A transfer with no byte moving for this long is aborted and sent again on a fresh connection,
+   * as one attempt (the S3 clients' socket timeout is the same bound for every other request).
+   */
+  stallTimeoutMs: number;
   storageClass?: StorageClass;
   encryption: TargetEncryption;
 }
@@ -94,6 +101,11 @@ export type Outcome =
 export interface ReplicateControl {
   /** Asked before each part starts; false stops starting parts and pauses the copy. */
   shouldStartPart?: () => boolean;
+  /**
+   * The most a transfer starting now may wait for a byte, when less than the stall timeout (in
+   * Lambda: the time left before the continuation margin).
+   */
+  stallBudgetMs?: () => number;
 }
 
 export interface ProgressEvent {

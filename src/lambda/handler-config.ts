@@ -10,9 +10,9 @@ import type { WorkerSettings } from "../worker/worker-settings.js";
 
 /** The sizing categories of the original template. None limits the object size; each tunes speed. */
 export const SIZE_CATEGORIES = {
-  Under200MB: { concurrency: 8 },
-  "200MB-2GB": { concurrency: 16 },
-  "2GB-10GB": { concurrency: 32 },
+  Under200MB: { concurrency: 8, adaptiveMax: 32 },
+  "200MB-2GB": { concurrency: 16, adaptiveMax: 64 },
+  "2GB-10GB": { concurrency: 32, adaptiveMax: 64 },
 } as const;
 
 export type SizeCategory = keyof typeof SIZE_CATEGORIES;
@@ -88,6 +88,8 @@ function storageClass(env: Env): StorageClass | undefined {
 }
 
 const PART_SIZE = 8 * 1024 * 1024;
+/** As the CLI's default; each transfer's is capped by the time left before the continuation margin. */
+const STALL_TIMEOUT_MS = 30_000;
 
 /** Reads and checks the function's environment once per cold start. */
 export function loadHandlerConfig(env: Env = process.env): HandlerConfig {
@@ -108,7 +110,7 @@ export function loadHandlerConfig(env: Env = process.env): HandlerConfig {
     ? { topicArn: required(env, "SNS_TOPIC_ARN") }
     : undefined;
   const targetStorageClass = storageClass(env);
-  const concurrency = SIZE_CATEGORIES[sizeCategory].concurrency;
+  const { concurrency, adaptiveMax } = SIZE_CATEGORIES[sizeCategory];
   return {
     sourceRegion: region(env, "SOURCE_REGION"),
     targetRegion: region(env, "TARGET_REGION"),
@@ -126,8 +128,10 @@ export function loadHandlerConfig(env: Env = process.env): HandlerConfig {
     concurrency,
     engine: {
       concurrency,
+      adaptiveMax,
       partSize: PART_SIZE,
       attempts: retryAttempts,
+      stallTimeoutMs: STALL_TIMEOUT_MS,
       storageClass: targetStorageClass,
       encryption: encryption(env),
     },

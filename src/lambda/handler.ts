@@ -4,7 +4,7 @@ import { SQSClient } from "@aws-sdk/client-sqs";
 import type { SQSBatchResponse } from "aws-lambda";
 import { createS3Client } from "../aws/s3-client.js";
 import { SecretCredentialsCache } from "../aws/target-secret.js";
-import { createEngine, type Engine } from "../engine/index.js";
+import { createEngine, type Engine, WHOLE_OBJECTS_PER_PART_SLOT } from "../engine/index.js";
 import { type ClassifiedEvent, classifyEvent } from "../events/parse-events.js";
 import type { ParsedEvents, QueuedMessage } from "../events/tasks.js";
 import { type Deadline, deadlineOf, type InvocationClock, NO_DEADLINE } from "../worker/deadline.js";
@@ -45,7 +45,11 @@ async function currentEngine(rt: Runtime): Promise<Engine> {
   const credentials = await rt.secret.current();
   if (rt.engine?.credentials === credentials) return rt.engine.engine;
   const { config } = rt;
-  const tuning = { maxSockets: config.engine.concurrency * 2 + 4, maxAttempts: config.retryAttempts };
+  const tuning = {
+    maxSockets: (config.engine.adaptiveMax ?? config.engine.concurrency) * WHOLE_OBJECTS_PER_PART_SLOT + 4,
+    maxAttempts: config.retryAttempts,
+    stallTimeoutMs: config.engine.stallTimeoutMs,
+  };
   const engine = createEngine({
     source: {
       client: createS3Client(

@@ -9,8 +9,6 @@ export interface SyncRequest {
   deleteExtra: boolean;
   /** Only report what would be done: counted as copied and deleted, announced through onPlanned. */
   dryRun: boolean;
-  /** Objects handled at once. */
-  concurrency: number;
   onOutcome?: (outcome: Outcome) => void;
   /** Called as listing finds work, so progress can show a growing total. */
   onPlanned?: (action: "copy" | "delete", key: string, size: number) => void;
@@ -39,17 +37,20 @@ export async function judgePair(engine: Engine, pair: ListedPair): Promise<PairV
   return (await engine.targetHolds(pair.source, pair.target.key)) ? "same" : "different";
 }
 
-/** Runs `work` over an async stream with at most `limit` in flight, without reading ahead further. */
+/**
+ * Runs `work` over an async stream with at most `limit()` in flight (asked again as each item
+ * comes: the engine adapts it to the link), without reading ahead further.
+ */
 export async function forEachBounded<T>(
   items: AsyncIterable<T>,
-  limit: number,
+  limit: () => number,
   work: (item: T) => Promise<void>,
 ): Promise<void> {
   const running = new Set<Promise<void>>();
   for await (const item of items) {
     const task = work(item).finally(() => running.delete(task));
     running.add(task);
-    if (running.size >= limit) await Promise.race(running);
+    while (running.size >= limit()) await Promise.race(running);
   }
   await Promise.all(running);
 }
@@ -83,34 +84,39 @@ export async function runSync(request: SyncRequest): Promise<SyncSummary> {
     engine.list("source", request.sourcePrefix),
     engine.list("target", request.targetPrefix),
   );
-  await forEachBounded(pairs, request.concurrency, async (pair) => {
-    const verdict = await judgePair(engine, pair).catch((error: unknown) => {
-      const key = pair.source?.key ?? pair.target?.key ?? pair.relativeKey;
-      record({ status: "failed", key, error: describeError(error), attempts: 1 });
-      return undefined;
-    });
-    if (verdict === undefined) return;
-    if (verdict === "same" && pair.source) {
-      record({ status: "skipped", key: pair.source.key, size: pair.source.size, reason: "same-content" });
-    } else if (verdict === "extra" && pair.target) {
-      if (!request.deleteExtra) return;
-      request.onPlanned?.("delete", pair.target.key, 0);
-      if (request.dryRun) summary.deleted++;
-      else record(await engine.remove(pair.target.key));
-    } else if (pair.source) {
-      const { key, size } = pair.source;
-      request.onPlanned?.("copy", key, size);
-      if (request.dryRun) summary.copied++;
-      else
-        record(
-          await engine.replicate({
-            sourceKey: key,
-            targetKey: request.targetPrefix + pair.relativeKey,
-            targetKnownStale: true,
-            sourceSize: size,
-          }),
-        );
-    }
-  });
+  // As many objects as the engine copies at once: each waits for a slot after its first read.
+  await forEachBounded(
+    pairs,
+    () => engine.objectSlots(),
+    async (pair) => {
+      const verdict = await judgePair(engine, pair).catch((error: unknown) => {
+        const key = pair.source?.key ?? pair.target?.key ?? pair.relativeKey;
+        record({ status: "failed", key, error: describeError(error), attempts: 1 });
+        return undefined;
+      });
+      if (verdict === undefined) return;
+      if (verdict === "same" && pair.source) {
+        record({ status: "skipped", key: pair.source.key, size: pair.source.size, reason: "same-content" });
+      } else if (verdict === "extra" && pair.target) {
+        if (!request.deleteExtra) return;
+        request.onPlanned?.("delete", pair.target.key, 0);
+        if (request.dryRun) summary.deleted++;
+        else record(await engine.remove(pair.target.key));
+      } else if (pair.source) {
+        const { key, size } = pair.source;
+        request.onPlanned?.("copy", key, size);
+        if (request.dryRun) summary.copied++;
+        else
+          record(
+            await engine.replicate({
+              sourceKey: key,
+              targetKey: request.targetPrefix + pair.relativeKey,
+              targetKnownStale: true,
+              sourceSize: size,
+            }),
+          );
+      }
+    },
+  );
   return summary;
 }

@@ -17,20 +17,23 @@ export async function runVerify(
   engine: Engine,
   sourcePrefix: string,
   targetPrefix: string,
-  concurrency: number,
 ): Promise<VerifySummary> {
   const summary: VerifySummary = { inSync: true, same: 0, missing: [], different: [], extra: [], errors: [] };
   const pairs = pairListings(engine.list("source", sourcePrefix), engine.list("target", targetPrefix));
-  await forEachBounded(pairs, concurrency, async (pair) => {
-    const key = pair.source?.key ?? pair.target?.key ?? pair.relativeKey;
-    // One key that cannot be read must not hide the answer for all the others.
-    const verdict = await judgePair(engine, pair).catch((error: unknown) => {
-      summary.errors.push({ key, error: describeError(error) });
-      return undefined;
-    });
-    if (verdict === "same") summary.same++;
-    else if (verdict !== undefined) summary[verdict].push(key);
-  });
+  await forEachBounded(
+    pairs,
+    () => engine.objectSlots(),
+    async (pair) => {
+      const key = pair.source?.key ?? pair.target?.key ?? pair.relativeKey;
+      // One key that cannot be read must not hide the answer for all the others.
+      const verdict = await judgePair(engine, pair).catch((error: unknown) => {
+        summary.errors.push({ key, error: describeError(error) });
+        return undefined;
+      });
+      if (verdict === "same") summary.same++;
+      else if (verdict !== undefined) summary[verdict].push(key);
+    },
+  );
   for (const list of [summary.missing, summary.different, summary.extra]) list.sort();
   summary.errors.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   summary.inSync =

@@ -77,7 +77,7 @@ export function startWorker(setup: WatchSetup): WatchWorker {
     refreshTargetKeys: async () => false,
     sqs,
     sns: new SNSClient({}),
-    deadline: { hasTimeForPart: () => !worker.stopping },
+    deadline: { hasTimeForPart: () => !worker.stopping, stallBudgetMs: () => Number.POSITIVE_INFINITY },
   };
   return worker;
 }

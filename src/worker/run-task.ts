@@ -49,7 +49,9 @@ export async function syncObject(ctx: TaskContext, task: ObjectTask): Promise<Ou
     recordOutcome(outcome, startedAt, task.eventTime);
     return outcome;
   }
-  const control = config.queueUrl ? { shouldStartPart: ctx.deadline.hasTimeForPart } : {};
+  const control = config.queueUrl
+    ? { shouldStartPart: ctx.deadline.hasTimeForPart, stallBudgetMs: ctx.deadline.stallBudgetMs }
+    : {};
   const replicate = async () =>
     (await ctx.engine()).replicate({ sourceKey: task.key, targetKey: task.key }, control);
   let outcome = await replicate();

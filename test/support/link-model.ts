@@ -64,8 +64,8 @@ export const LINK_PROFILES = {
     rttMs: 300,
     connectionRate: 2 * MB,
     linkRate: 80 * MB,
-    // Each way: a request and its response are two bursts, so about 2 % of requests meet a stall.
-    stalls: { perBurst: 0.01, durationMs: [5_000, 20_000] },
+    // Each way: a request and its response are two bursts, so 0.5 % each way is 1 % of requests.
+    stalls: { perBurst: 0.005, durationMs: [5_000, 20_000] },
   },
 } satisfies Record<string, LinkProfile>;
 

@@ -174,6 +174,7 @@ export const TEST_ENGINE_OPTIONS: EngineOptions = {
   concurrency: 4,
   partSize: 5 * MiB,
   attempts: 3,
+  stallTimeoutMs: 30_000,
   encryption: { kind: "none" },
 };
 

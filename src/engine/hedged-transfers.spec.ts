@@ -1,0 +1,67 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { CancelledError } from "./errors.js";
+import { Hedger } from "./hedged-transfers.js";
+
+/** Transfers that take `ms` of fake time, unless they are told to hang. */
+function transfer(ms: number, runs: AbortSignal[]) {
+  return (signal: AbortSignal) =>
+    new Promise<string>((resolve, reject) => {
+      runs.push(signal);
+      const run = runs.length;
+      const timer = run === 5 ? undefined : setTimeout(() => resolve(`run ${run}`), ms);
+      signal.addEventListener("abort", () => {
+        clearTimeout(timer);
+        reject(signal.reason);
+      });
+    });
+}
+
+describe("Hedger", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("starts a transfer far behind its peers once more, takes the first to finish, cancels the other", async () => {
+    vi.useFakeTimers();
+    const hedger = new Hedger(() => false);
+    const runs: AbortSignal[] = [];
+    const work = transfer(1_000, runs);
+    // Four typical transfers of 1 s give the median; the fifth hangs.
+    for (let i = 0; i < 4; i++) {
+      const done = hedger.run(work, true);
+      await vi.advanceTimersByTimeAsync(1_000);
+      await done;
+    }
+    const slow = hedger.run(work, true);
+    await vi.advanceTimersByTimeAsync(2_250);
+    expect(runs).toHaveLength(6);
+    await vi.advanceTimersByTimeAsync(1_000);
+    await expect(slow).resolves.toBe("run 6");
+    expect(runs[4]?.aborted).toBe(true);
+    expect(runs[4]?.reason).toBeInstanceOf(CancelledError);
+  });
+
+  it("hedges nothing while work waits for a slot, nor what is not hedgeable", async () => {
+    vi.useFakeTimers();
+    let waiting = true;
+    const hedger = new Hedger(() => waiting);
+    const runs: AbortSignal[] = [];
+    const work = transfer(1_000, runs);
+    for (let i = 0; i < 4; i++) {
+      const done = hedger.run(work, true);
+      await vi.advanceTimersByTimeAsync(1_000);
+      await done;
+    }
+    const slow = hedger.run(work, true);
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(runs).toHaveLength(5);
+    waiting = false;
+    const unhedgeable = hedger.run(transfer(60_000, runs), false);
+    await vi.advanceTimersByTimeAsync(10_000);
+    // The first slow one is hedged now; the unhedgeable one is not.
+    expect(runs).toHaveLength(7);
+    await vi.advanceTimersByTimeAsync(60_000);
+    await expect(slow).resolves.toBe("run 7");
+    await expect(unhedgeable).resolves.toBe("run 6");
+  });
+});
