@@ -16,6 +16,15 @@ function transfer(ms: number, runs: AbortSignal[]) {
     });
 }
 
+/** Four typical transfers of 1 s, one after the other: the median hedging compares with. */
+async function warmUp(hedger: Hedger, work: (signal: AbortSignal) => Promise<string>) {
+  for (let i = 0; i < 4; i++) {
+    const done = hedger.run(work, true);
+    await vi.advanceTimersByTimeAsync(1_000);
+    await done;
+  }
+}
+
 describe("Hedger", () => {
   afterEach(() => {
     vi.useRealTimers();
@@ -26,12 +35,8 @@ describe("Hedger", () => {
     const hedger = new Hedger(() => false);
     const runs: AbortSignal[] = [];
     const work = transfer(1_000, runs);
-    // Four typical transfers of 1 s give the median; the fifth hangs.
-    for (let i = 0; i < 4; i++) {
-      const done = hedger.run(work, true);
-      await vi.advanceTimersByTimeAsync(1_000);
-      await done;
-    }
+    // The fifth transfer hangs.
+    await warmUp(hedger, work);
     const slow = hedger.run(work, true);
     await vi.advanceTimersByTimeAsync(2_250);
     expect(runs).toHaveLength(6);
@@ -47,11 +52,7 @@ describe("Hedger", () => {
     const hedger = new Hedger(() => waiting);
     const runs: AbortSignal[] = [];
     const work = transfer(1_000, runs);
-    for (let i = 0; i < 4; i++) {
-      const done = hedger.run(work, true);
-      await vi.advanceTimersByTimeAsync(1_000);
-      await done;
-    }
+    await warmUp(hedger, work);
     const slow = hedger.run(work, true);
     await vi.advanceTimersByTimeAsync(10_000);
     expect(runs).toHaveLength(5);
