@@ -184,3 +184,32 @@ describe("the README's metrics", () => {
     for (const name of Object.values(METRIC)) expect(readme).toMatch(new RegExp(`^\\| \`${name}\` \\|`, "m"));
   });
 });
+
+describe("the README sections the template names", () => {
+  /** GitHub's anchor for a heading: lower case, punctuation dropped, spaces to dashes. */
+  const slug = (heading: string) =>
+    heading
+      .trim()
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N} _-]/gu, "")
+      .replace(/ /g, "-");
+
+  it("exist, whether named as a section or linked as an anchor", () => {
+    const readme = readRepoFile("README.md");
+    const headings = [...readme.matchAll(/^#{1,6} (.+)$/gm)].map((match) => (match[1] ?? "").trim());
+    // The inline code is not the template's prose (the real bundle quotes other READMEs).
+    const prose = JSON.stringify(template, (key, value) => (key === "ZipFile" ? "" : value));
+    const mentions = [...prose.matchAll(/README.{0,80}/g)].map((match) => match[0]);
+    expect(mentions.length, "the template points to the README").toBeGreaterThan(0);
+    for (const mention of mentions) {
+      const section = /^README\.md, section \\"([^\\]+)\\"/.exec(mention)?.[1];
+      const anchor = /^README\.md#([\w-]+)/.exec(mention)?.[1];
+      expect(
+        section ?? anchor,
+        `"${mention}" names a section: README.md, section "..." or README.md#anchor`,
+      ).toBeDefined();
+      if (section) expect(headings, mention).toContain(section);
+      if (anchor) expect(headings.map(slug), mention).toContain(anchor);
+    }
+  });
+});
