@@ -3,7 +3,7 @@ import type { Outcome } from "../engine/index.js";
 import { logger } from "./telemetry.js";
 import type { WorkerSettings } from "./worker-settings.js";
 
-type Failed = Extract<Outcome, { status: "failed" }>;
+export type FailedOutcome = Extract<Outcome, { status: "failed" }>;
 
 interface Sides {
   sourceBucket: string;
@@ -61,7 +61,7 @@ async function publish(sns: SNSClient, topicArn: string, Subject: string, Messag
 export async function announceFailures(
   sns: SNSClient,
   settings: WorkerSettings,
-  failures: readonly Failed[],
+  failures: readonly FailedOutcome[],
   receives?: number,
 ): Promise<void> {
   const topicArn = settings.notify?.topicArn;

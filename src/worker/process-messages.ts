@@ -2,12 +2,10 @@ import pLimit from "p-limit";
 import { describeError, type Outcome } from "../engine/index.js";
 import { parseMessageBody } from "../events/parse-events.js";
 import type { ParsedEvents, QueuedMessage, SyncTask } from "../events/tasks.js";
-import { announceFailures } from "./failure-notice.js";
+import { announceFailures, type FailedOutcome as Failed } from "./failure-notice.js";
 import { backfillPage, syncObject, type TaskContext } from "./run-task.js";
 import { logger } from "./telemetry.js";
 import type { WorkerSettings } from "./worker-settings.js";
-
-type Failed = Extract<Outcome, { status: "failed" }>;
 
 /**
  * Object tasks of one batch, by key. Every event of a batch happened before the batch was read,
