@@ -2,6 +2,7 @@ import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import type { SQSBatchResponse } from "aws-lambda";
+import { boundedRequestHandler } from "../aws/bounded-request-handler.js";
 import { createS3Client } from "../aws/s3-client.js";
 import { SecretConfigurationError, SecretCredentialsCache } from "../aws/target-secret.js";
 import { createEngine, type Engine, WHOLE_OBJECTS_PER_PART_SLOT } from "../engine/index.js";
@@ -32,9 +33,12 @@ function init(): Promise<Runtime> {
     const config = loadHandlerConfig();
     return {
       config,
-      sqs: new SQSClient({}),
-      sns: new SNSClient({}),
-      secret: new SecretCredentialsCache(config.secretName, new SecretsManagerClient({})),
+      sqs: new SQSClient({ requestHandler: boundedRequestHandler() }),
+      sns: new SNSClient({ requestHandler: boundedRequestHandler() }),
+      secret: new SecretCredentialsCache(
+        config.secretName,
+        new SecretsManagerClient({ requestHandler: boundedRequestHandler() }),
+      ),
       announced: new Set<string>(),
     };
   });
