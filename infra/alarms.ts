@@ -3,8 +3,9 @@
 import { Aws, Fn, type Stack } from "aws-cdk-lib";
 import { CfnAlarm, type CfnAlarmProps } from "aws-cdk-lib/aws-cloudwatch";
 import type { CfnFunction } from "aws-cdk-lib/aws-lambda";
+import { METRIC, METRIC_NAMESPACE, SERVICE_NAME } from "../src/worker/metric-names.js";
 import type { SyncInputs } from "./parameters.js";
-import type { FailureTopic, SyncQueues } from "./stack-parts.js";
+import { type FailureTopic, MAX_RECEIVE_COUNT, type SyncQueues } from "./stack-parts.js";
 
 /** A queue message at least this old means the queue is not draining. */
 export const OLDEST_MESSAGE_ALARM_SECONDS = 3600;
@@ -34,8 +35,7 @@ export function defineAlarms(
       ...props,
     });
   const deadLetterAlarm = alarm("DeadLetterQueueAlarm", "dead-letter-queue-not-empty", {
-    alarmDescription:
-      "Messages reached the dead-letter queue: an object (or a source event) failed RetryAttempts times. Read the function's logs for the keys and errors, fix the cause, then move the messages back with the README's redrive command.",
+    alarmDescription: `Messages reached the dead-letter queue: an object (or a source event) failed ${MAX_RECEIVE_COUNT} receives. Read the function's logs for the keys and errors, fix the cause, then move the messages back: README.md, section "Fixing and redriving".`,
     namespace: "AWS/SQS",
     metricName: "ApproximateNumberOfMessagesVisible",
     dimensions: [{ name: "QueueName", value: queues.deadLetterQueue.attrQueueName }],
@@ -68,5 +68,18 @@ export function defineAlarms(
     threshold: OLDEST_MESSAGE_ALARM_SECONDS,
     comparisonOperator: "GreaterThanOrEqualToThreshold",
   });
-  return [deadLetterAlarm.attrArn, errorsAlarm.attrArn, ageAlarm.attrArn];
+  // One minute, one datapoint: a broken secret stops every copy, so it is worth an e-mail at once.
+  const configurationAlarm = alarm("ConfigurationErrorsAlarm", "configuration-error", {
+    alarmDescription:
+      'The function cannot read the target keys: the secret is missing, empty or not the expected JSON. Nothing syncs until it is fixed; messages wait in the queue and then the dead-letter queue. Fix the secret, then redrive: README.md, section "Fixing and redriving".',
+    namespace: METRIC_NAMESPACE,
+    metricName: METRIC.configurationErrors,
+    dimensions: [{ name: "service", value: SERVICE_NAME }],
+    statistic: "Sum",
+    period: 60,
+    evaluationPeriods: 1,
+    threshold: 1,
+    comparisonOperator: "GreaterThanOrEqualToThreshold",
+  });
+  return [deadLetterAlarm.attrArn, errorsAlarm.attrArn, ageAlarm.attrArn, configurationAlarm.attrArn];
 }

@@ -72,6 +72,7 @@ function dashboardBody(refs: DashboardRefs): Record<string, unknown> {
       widget(0, 2, "Objects replicated and failed", [
         custom(METRIC.objects, "Sum", "ObjectsReplicated"),
         custom(METRIC.failures, "Sum", "ReplicationFailures"),
+        custom(METRIC.configurationErrors, "Sum", "ConfigurationErrors"),
       ]),
       widget(8, 2, "Bytes replicated", [custom(METRIC.bytes, "Sum", "BytesReplicated")]),
       widget(16, 2, "Replication lag (event to verified copy, ms)", [

@@ -6,7 +6,14 @@ import type { CfnRole } from "aws-cdk-lib/aws-iam";
 import type { CfnFunction } from "aws-cdk-lib/aws-lambda";
 import { ifString } from "./intrinsics.js";
 import { type SyncConditions, type SyncInputs, sizing } from "./parameters.js";
-import type { EventRoute, FailureTopic, SyncQueues, TargetSecret } from "./stack-parts.js";
+import {
+  type EventRoute,
+  type FailureTopic,
+  MAX_RECEIVE_COUNT,
+  SYNC_LOG_GROUP_NAME,
+  type SyncQueues,
+  type TargetSecret,
+} from "./stack-parts.js";
 
 /** What the outputs name. */
 export interface OutputRefs {
@@ -37,6 +44,11 @@ export function defineOutputs(stack: Stack, inputs: SyncInputs, refs: OutputRefs
   };
   output("LambdaFunctionName", "Sync Lambda Function Name", refs.fn.ref);
   output(
+    "LogGroupName",
+    "The sync function's log group (aws logs tail LOG-GROUP --follow)",
+    Fn.sub(SYNC_LOG_GROUP_NAME),
+  );
+  output(
     "LambdaExecutionRoleArn",
     "The sync function's role (grant it kms:Decrypt in the key policy of a KMS-encrypted source bucket or secret)",
     refs.role.attrArn,
@@ -46,7 +58,7 @@ export function defineOutputs(stack: Stack, inputs: SyncInputs, refs: OutputRefs
   output("QueueUrl", "Sync queue (events, continuations, backfill pages)", refs.queues.queue.ref);
   output(
     "DeadLetterQueueUrl",
-    "Dead-letter queue: messages that failed RetryAttempts times",
+    `Dead-letter queue: messages received ${MAX_RECEIVE_COUNT} times without success`,
     refs.queues.deadLetterQueue.ref,
   );
   output(
@@ -111,13 +123,14 @@ function setupInfo(secret: TargetSecret): string {
       "S3 cross-partition sync deployed.",
       "Source: ${SourceBucketName} (${SourceRegion}) -> Target: ${TargetBucketName} (${TargetRegion})",
       "Function: ${SyncLambdaFunction}; queue: ${SyncQueue.QueueName}; dead-letter queue: ${DeadLetterQueue.QueueName}; rule: ${S3EventRule}",
+      "Logs: aws logs tail ${LogGroupName} --follow --region ${AWS::Region}",
       "Prefix filter: '${S3PrefixFilter}'; size category: ${MaxFileSizeCategory}; retry attempts: ${RetryAttempts}; sync deletes: ${SyncDeletes}; SNS notifications: ${EnableSNSNotification}",
       "EventBridge delivery on ${SourceBucketName} is on (the stack turned it on if it was off); the bucket's other event notifications are unchanged.",
-      'Target keys: secret ${TargetSecretName}, JSON {"AccessKeyId": "...", "SecretAccessKey": "..."}. Deployed without TargetAccessKeyId? Put the keys there now (README.md: Rotating the target keys).',
-      "The target keys need write access to ${TargetBucketName}: README.md, Target account permissions.",
+      'Target keys: secret ${TargetSecretName}, JSON {"AccessKeyId": "...", "SecretAccessKey": "..."}. Deployed without TargetAccessKeyId? Put the keys there now (README.md, section "The target keys").',
+      'The target keys need write access to ${TargetBucketName}: README.md, section "Before you deploy".',
       "New objects sync from now on; objects already in the bucket after a backfill (BackfillCommand).",
     ].join("\n"),
-    { TargetSecretName: secret.name },
+    { TargetSecretName: secret.name, LogGroupName: Fn.sub(SYNC_LOG_GROUP_NAME) },
   );
 }
 
@@ -126,13 +139,14 @@ function lambdaConfiguration(inputs: SyncInputs): string {
     [
       "Speed setting (MaxFileSizeCategory): ${MaxFileSizeCategory}; no object size limit",
       "Lambda memory: ${MemorySize} MB; /tmp: ${TmpSize} MB (unused: objects stream); timeout: ${TimeoutSeconds} s",
-      "Queue visibility timeout: ${VisibilityTimeoutSeconds} s; dead-letter after ${RetryAttempts} receives; at most ${MaxConcurrency} concurrent invocations",
+      "Queue visibility timeout: ${VisibilityTimeoutSeconds} s; attempts per part and object in one invocation: ${RetryAttempts}; dead-letter after ${MaxReceiveCount} receives; at most ${MaxConcurrency} concurrent invocations",
     ].join("\n"),
     {
       MemorySize: sizing(inputs, "MemorySize"),
       TmpSize: sizing(inputs, "TmpDirectorySize"),
       TimeoutSeconds: sizing(inputs, "TimeoutSeconds"),
       VisibilityTimeoutSeconds: sizing(inputs, "VisibilityTimeoutSeconds"),
+      MaxReceiveCount: String(MAX_RECEIVE_COUNT),
     },
   );
 }

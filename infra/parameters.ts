@@ -161,6 +161,9 @@ function defineParameters(stack: Stack): SyncParameters {
       description:
         'Only keys starting with this prefix are synced (e.g. "documents/", "images/2024/"). Leave empty to sync all objects. Applied in the EventBridge rule, the function\'s read permission and the function.',
       maxLength: 1024,
+      allowedPattern: "^$|^[^/].*$",
+      constraintDescription:
+        'Must not start with "/": S3 keys have no leading slash, so "/documents/" would match nothing. Write "documents/".',
     }),
     syncDeletes: p("SyncDeletes", {
       type: "String",

@@ -29,7 +29,15 @@ import {
   ruleToQueuePolicy,
   syncFunctionPolicy,
 } from "./policies.js";
-import type { EventRoute, FailureTopic, SyncQueues, TargetSecret } from "./stack-parts.js";
+import {
+  type EventRoute,
+  type FailureTopic,
+  MAX_RECEIVE_COUNT,
+  SYNC_FUNCTION_NAME,
+  SYNC_LOG_GROUP_NAME,
+  type SyncQueues,
+  type TargetSecret,
+} from "./stack-parts.js";
 
 /** Lambda runtime of both functions: the one the handler bundle is built for (README.md, The Lambda handler). */
 export const RUNTIME = "nodejs22.x";
@@ -153,7 +161,7 @@ export class SyncStack extends Stack {
       sqsManagedSseEnabled: true,
       redrivePolicy: {
         deadLetterTargetArn: deadLetterQueue.attrArn,
-        maxReceiveCount: this.inputs.parameters.retryAttempts.valueAsNumber,
+        maxReceiveCount: MAX_RECEIVE_COUNT,
       },
     });
     this.deletionPolicy(queue, CfnDeletionPolicy.DELETE);
@@ -168,6 +176,7 @@ export class SyncStack extends Stack {
   ): { fn: CfnFunction; role: CfnRole } {
     const { parameters: p, conditions: c } = this.inputs;
     const logGroup = new CfnLogGroup(this, "SyncFunctionLogGroup", {
+      logGroupName: Fn.sub(SYNC_LOG_GROUP_NAME),
       retentionInDays: p.logRetentionDays.valueAsNumber,
     });
     this.deletionPolicy(logGroup, CfnDeletionPolicy.RETAIN);
@@ -195,6 +204,7 @@ export class SyncStack extends Stack {
         "Object reads are limited to the source bucket and to the keys under S3PrefixFilter; the keys themselves are only known when events arrive.",
     });
     const fn = new CfnFunction(this, "SyncLambdaFunction", {
+      functionName: Fn.sub(SYNC_FUNCTION_NAME),
       description: `s3-cross-partition-sync ${props.version}: copies source objects to the target bucket in the other partition`,
       runtime: RUNTIME,
       architectures: ["x86_64"],
@@ -214,6 +224,7 @@ export class SyncStack extends Stack {
           SECRETS_MANAGER_SECRET_NAME: secret.name,
           S3_PREFIX_FILTER: p.s3PrefixFilter.valueAsString,
           RETRY_ATTEMPTS: Token.asString(p.retryAttempts.value),
+          MAX_RECEIVE_COUNT: String(MAX_RECEIVE_COUNT),
           ENABLE_SNS_NOTIFICATION: p.enableSnsNotification.valueAsString,
           SNS_TOPIC_ARN: topic.arnOrEmpty,
           MAX_FILE_SIZE_CATEGORY: p.maxFileSizeCategory.valueAsString,

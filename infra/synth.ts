@@ -8,7 +8,7 @@ import { orderSections, templateToYaml } from "./template-yaml.js";
 
 const HEADER = [
   " Generated from infra/ by `npm run synth` (after `npm run build`): do not edit by hand.",
-  " How to deploy: README.md, section Deployment (CloudFormation).",
+  ' How to deploy: README.md, section "Deployment (CloudFormation)".',
   " Larger than 51,200 bytes (the handler is inline): deploy with `aws cloudformation deploy --s3-bucket ...`",
   " or upload it to S3 and use `create-stack --template-url ...`.",
 ].join("\n");

@@ -3,7 +3,7 @@ import { describeError, type EngineOptions, WHOLE_OBJECTS_PER_PART_SLOT } from "
 import { PreflightError, UsageError } from "../user-facing/errors.js";
 import { partitionOf } from "./partition.js";
 import { createS3Client, type ResolvedSide, resolveSide, type SideSettings } from "./s3-client.js";
-import { readTargetSecret } from "./target-secret.js";
+import { readTargetSecret, SecretConfigurationError } from "./target-secret.js";
 
 /**
  * A side's region when neither its flag, its profile nor AWS_REGION names one (as the README's
@@ -74,7 +74,12 @@ export async function openSides(
   if (settings.targetSecret) {
     const secretId = settings.targetSecret;
     const credentials = await readTargetSecret(secretId).catch((error: unknown) => {
-      throw new PreflightError(`target secret ${secretId}: ${describeError(error)}`);
+      // A SecretConfigurationError already names the secret and what to fix.
+      throw new PreflightError(
+        error instanceof SecretConfigurationError
+          ? `target ${error.message}`
+          : `target secret ${secretId}: ${describeError(error)}`,
+      );
     });
     targetSettings = { ...targetSettings, credentials };
   }

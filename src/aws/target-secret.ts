@@ -1,8 +1,35 @@
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import type { AwsCredentialIdentity } from "@aws-sdk/types";
 
-export class SecretFormatError extends Error {
+/**
+ * The secret cannot give the target keys as it is configured (missing, unreadable, empty or
+ * malformed): asking again will not help until someone fixes it. Messages never hold a value.
+ */
+export class SecretConfigurationError extends Error {
+  override name = "SecretConfigurationError";
+}
+
+export class SecretFormatError extends SecretConfigurationError {
   override name = "SecretFormatError";
+}
+
+/** Secrets Manager's answers that only a change to the secret or its permissions can fix. */
+const CONFIGURATION_FAULTS: Record<string, string> = {
+  ResourceNotFoundException: "does not exist in this account and region",
+  AccessDeniedException: "access denied (the function's role, or the key policy of its KMS key)",
+  DecryptionFailure: "cannot be decrypted with its KMS key",
+  InvalidRequestException: "cannot be read now (scheduled for deletion, or has no current value)",
+};
+
+/** GetSecretValue, with the answers that need a fix turned into SecretConfigurationError. */
+async function getSecretString(client: SecretsManagerClient, secretId: string): Promise<string | undefined> {
+  try {
+    return (await client.send(new GetSecretValueCommand({ SecretId: secretId }))).SecretString;
+  } catch (error) {
+    const fault = CONFIGURATION_FAULTS[(error as Error).name];
+    if (fault) throw new SecretConfigurationError(`secret ${secretId}: ${fault}`);
+    throw error;
+  }
 }
 
 /**
@@ -45,8 +72,7 @@ export async function readTargetSecret(
 ): Promise<AwsCredentialIdentity> {
   const region = secretRegion(secretId);
   const secrets = client ?? new SecretsManagerClient(region ? { region } : {});
-  const { SecretString } = await secrets.send(new GetSecretValueCommand({ SecretId: secretId }));
-  return parseTargetSecret(secretId, SecretString);
+  return parseTargetSecret(secretId, await getSecretString(secrets, secretId));
 }
 
 /**
@@ -72,8 +98,7 @@ export class SecretCredentialsCache {
 
   /** Fetches the secret now; true when the keys changed. */
   async refresh(): Promise<boolean> {
-    const output = await this.client.send(new GetSecretValueCommand({ SecretId: this.secretId }));
-    const fresh = parseTargetSecret(this.secretId, output.SecretString);
+    const fresh = parseTargetSecret(this.secretId, await getSecretString(this.client, this.secretId));
     this.fetchedAt = Date.now();
     const old = this.credentials;
     const same =

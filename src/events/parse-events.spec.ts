@@ -118,6 +118,24 @@ describe("classifyEvent", () => {
     expect(shapeOf(null)).toBe("unrecognised");
   });
 
+  it("carries each SQS record's receive count, when it has a usable one", () => {
+    const record = (id: string, count?: string) => ({
+      eventSource: "aws:sqs",
+      messageId: id,
+      body: "{}",
+      attributes: count === undefined ? {} : { ApproximateReceiveCount: count },
+    });
+    const event = { Records: [record("a", "5"), record("b"), record("c", "soon")] };
+    expect(classifyEvent(event, filter)).toEqual({
+      shape: "sqs-batch",
+      messages: [
+        { id: "a", body: "{}", receiveCount: 5 },
+        { id: "b", body: "{}" },
+        { id: "c", body: "{}" },
+      ],
+    });
+  });
+
   it("names the field an SQS record lacks", () => {
     expect(() => classifyEvent({ Records: [{ eventSource: "aws:sqs", body: "{}" }] }, filter)).toThrow(
       /SQS record: "messageId" is missing/,

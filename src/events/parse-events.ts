@@ -29,10 +29,14 @@ function sqsMessages(event: unknown): QueuedMessage[] | undefined {
   const records = field(event, ["Records"]);
   if (!Array.isArray(records) || records.length === 0) return undefined;
   if (!records.every((record) => field(record, ["eventSource"]) === "aws:sqs")) return undefined;
-  return records.map((record) => ({
-    id: text(record, ["messageId"], "SQS record"),
-    body: text(record, ["body"], "SQS record"),
-  }));
+  return records.map((record) => {
+    const receiveCount = Number(field(record, ["attributes", "ApproximateReceiveCount"]));
+    return {
+      id: text(record, ["messageId"], "SQS record"),
+      body: text(record, ["body"], "SQS record"),
+      ...(Number.isInteger(receiveCount) && receiveCount > 0 ? { receiveCount } : {}),
+    };
+  });
 }
 
 /**

@@ -20,6 +20,8 @@ export type BackfillTask = Extract<SyncTask, { kind: "backfill" }>;
 export interface QueuedMessage {
   id: string;
   body: string;
+  /** How often the queue has handed this message out, this time included (SQS ApproximateReceiveCount). */
+  receiveCount?: number;
 }
 
 /** An event for another bucket or outside the prefix filter: acknowledged and logged, not failed. */

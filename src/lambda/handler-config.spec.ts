@@ -29,6 +29,7 @@ describe("loadHandlerConfig", () => {
       RETRY_ATTEMPTS: "5",
       ENABLE_SNS_NOTIFICATION: "true",
       SNS_TOPIC_ARN: "arn:aws-cn:sns:cn-north-1:111122223333:alerts",
+      MAX_RECEIVE_COUNT: "5",
       MAX_FILE_SIZE_CATEGORY: "2GB-10GB",
       SOURCE_ENDPOINT: "http://127.0.0.1:9000",
       SYNC_DELETES: "true",
@@ -40,7 +41,7 @@ describe("loadHandlerConfig", () => {
     expect(config).toMatchObject({
       prefixFilter: "data/",
       retryAttempts: 5,
-      notify: { topicArn: "arn:aws-cn:sns:cn-north-1:111122223333:alerts" },
+      notify: { topicArn: "arn:aws-cn:sns:cn-north-1:111122223333:alerts", maxReceiveCount: 5 },
       sizeCategory: "2GB-10GB",
       syncDeletes: true,
       engine: {
@@ -55,6 +56,7 @@ describe("loadHandlerConfig", () => {
     [{ SOURCE_BUCKET: "" }, /SOURCE_BUCKET is required/],
     [{ TARGET_REGION: "global" }, /TARGET_REGION="global" is not an AWS region/],
     [{ RETRY_ATTEMPTS: "11" }, /RETRY_ATTEMPTS="11" must be a whole number from 2 to 10/],
+    [{ MAX_RECEIVE_COUNT: "0" }, /MAX_RECEIVE_COUNT="0" must be a whole number from 1 to 1000/],
     [{ ENABLE_SNS_NOTIFICATION: "yes" }, /ENABLE_SNS_NOTIFICATION="yes" must be true or false/],
     [{ ENABLE_SNS_NOTIFICATION: "true" }, /SNS_TOPIC_ARN is required/],
     [{ MAX_FILE_SIZE_CATEGORY: "Huge" }, /MAX_FILE_SIZE_CATEGORY="Huge" must be one of/],

@@ -58,6 +58,18 @@ function flag(env: Env, name: string): boolean {
   return value === "true";
 }
 
+function wholeNumber(env: Env, name: string, min: number, max: number): number | undefined {
+  const text = optional(env, name);
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(
+      `environment variable ${name}="${text}" must be a whole number from ${min} to ${max}`,
+    );
+  }
+  return value;
+}
+
 function url(env: Env, name: string): string | undefined {
   const value = optional(env, name);
   if (value !== undefined && !/^https?:\/\/[^\s]+$/.test(value)) {
@@ -93,21 +105,17 @@ const STALL_TIMEOUT_MS = 30_000;
 
 /** Reads and checks the function's environment once per cold start. */
 export function loadHandlerConfig(env: Env = process.env): HandlerConfig {
-  const attemptsText = optional(env, "RETRY_ATTEMPTS") ?? "3";
-  const retryAttempts = Number(attemptsText);
-  if (!Number.isInteger(retryAttempts) || retryAttempts < 2 || retryAttempts > 10) {
-    throw new ConfigError(
-      `environment variable RETRY_ATTEMPTS="${attemptsText}" must be a whole number from 2 to 10`,
-    );
-  }
+  const retryAttempts = wholeNumber(env, "RETRY_ATTEMPTS", 2, 10) ?? 3;
   const sizeCategory = (optional(env, "MAX_FILE_SIZE_CATEGORY") ?? "Under200MB") as SizeCategory;
   if (!(sizeCategory in SIZE_CATEGORIES)) {
     throw new ConfigError(
       `environment variable MAX_FILE_SIZE_CATEGORY="${sizeCategory}" must be one of ${Object.keys(SIZE_CATEGORIES).join(", ")}`,
     );
   }
+  // SQS allows a maxReceiveCount of 1 to 1000.
+  const maxReceiveCount = wholeNumber(env, "MAX_RECEIVE_COUNT", 1, 1000);
   const notify = flag(env, "ENABLE_SNS_NOTIFICATION")
-    ? { topicArn: required(env, "SNS_TOPIC_ARN") }
+    ? { topicArn: required(env, "SNS_TOPIC_ARN"), ...(maxReceiveCount ? { maxReceiveCount } : {}) }
     : undefined;
   const targetStorageClass = storageClass(env);
   const { concurrency, adaptiveMax } = SIZE_CATEGORIES[sizeCategory];

@@ -2,15 +2,17 @@ import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import type { SQSBatchResponse } from "aws-lambda";
+import { boundedRequestHandler } from "../aws/bounded-request-handler.js";
 import { createS3Client } from "../aws/s3-client.js";
-import { SecretCredentialsCache } from "../aws/target-secret.js";
+import { SecretConfigurationError, SecretCredentialsCache } from "../aws/target-secret.js";
 import { createEngine, type Engine, WHOLE_OBJECTS_PER_PART_SLOT } from "../engine/index.js";
 import { type ClassifiedEvent, classifyEvent } from "../events/parse-events.js";
 import type { ParsedEvents, QueuedMessage } from "../events/tasks.js";
 import { type Deadline, deadlineOf, type InvocationClock, NO_DEADLINE } from "../worker/deadline.js";
+import { announceConfigurationError, announceFailures } from "../worker/failure-notice.js";
 import { processMessages, runParsedEvents } from "../worker/process-messages.js";
 import { backfillPage, syncObject, type TaskContext } from "../worker/run-task.js";
-import { metrics } from "../worker/telemetry.js";
+import { metrics, recordConfigurationError } from "../worker/telemetry.js";
 import { type HandlerConfig, loadHandlerConfig } from "./handler-config.js";
 
 interface Runtime {
@@ -19,6 +21,8 @@ interface Runtime {
   sns: SNSClient;
   secret: SecretCredentialsCache;
   engine?: { engine: Engine; credentials: unknown };
+  /** Configuration problems this instance has announced already: one notice each, not one per batch. */
+  announced: Set<string>;
 }
 
 let runtime: Promise<Runtime> | undefined;
@@ -29,9 +33,13 @@ function init(): Promise<Runtime> {
     const config = loadHandlerConfig();
     return {
       config,
-      sqs: new SQSClient({}),
-      sns: new SNSClient({}),
-      secret: new SecretCredentialsCache(config.secretName, new SecretsManagerClient({})),
+      sqs: new SQSClient({ requestHandler: boundedRequestHandler() }),
+      sns: new SNSClient({ requestHandler: boundedRequestHandler() }),
+      secret: new SecretCredentialsCache(
+        config.secretName,
+        new SecretsManagerClient({ requestHandler: boundedRequestHandler() }),
+      ),
+      announced: new Set<string>(),
     };
   });
   runtime.catch(() => {
@@ -105,6 +113,7 @@ async function handleTestKey(ctx: TaskContext, key: string) {
 /** An EventBridge event or S3 notification delivered directly: throws when an object failed. */
 async function handleS3Events(ctx: TaskContext, events: ParsedEvents) {
   const failed = await runParsedEvents(ctx, events);
+  await announceFailures(ctx.sns, ctx.config, failed);
   if (failed.length > 0) {
     throw new Error(
       `${failed.length} object(s) failed: ${failed.map((f) => `${f.key}: ${f.error}`).join("; ")}`,
@@ -139,6 +148,32 @@ async function respond(ctx: TaskContext, event: ClassifiedEvent): Promise<unknow
 }
 
 /**
+ * The target keys, read before any work: a secret that cannot give them fails the invocation once,
+ * with one log line, one metric and (once per instance) one notice, instead of failing every object.
+ * Other errors (the network) are left to the tasks, which retry and report them per object.
+ */
+async function unreadableTargetKeys(rt: Runtime): Promise<SecretConfigurationError | undefined> {
+  try {
+    await rt.secret.current();
+    return undefined;
+  } catch (error) {
+    if (!(error instanceof SecretConfigurationError)) return undefined;
+    recordConfigurationError(rt.config.secretName, error.message);
+    if (!rt.announced.has(error.message)) {
+      rt.announced.add(error.message);
+      await announceConfigurationError(rt.sns, rt.config, rt.config.secretName, error.message);
+    }
+    return error;
+  }
+}
+
+/** The answer to an invocation that met unreadable target keys: every message stays queued. */
+function configurationFailure(event: ClassifiedEvent, error: SecretConfigurationError): SQSBatchResponse {
+  if (event.shape !== "sqs-batch") throw error;
+  return { batchItemFailures: event.messages.map((message) => ({ itemIdentifier: message.id })) };
+}
+
+/**
  * The Lambda entry point: classify the event (validate), then process it and respond. SQS
  * batches report exactly the failed messages; direct invocations throw on failure, so Lambda's
  * own retries and on-failure destinations apply.
@@ -148,7 +183,10 @@ export async function handler(event: unknown, context?: InvocationClock): Promis
   const ctx = taskContext(rt, context ? deadlineOf(context) : NO_DEADLINE);
   const filter = { bucket: rt.config.sourceBucket, prefix: rt.config.prefixFilter };
   try {
-    return await respond(ctx, classifyEvent(event, filter));
+    const classified = classifyEvent(event, filter);
+    const keysProblem = classified.shape === "unrecognised" ? undefined : await unreadableTargetKeys(rt);
+    if (keysProblem) return configurationFailure(classified, keysProblem);
+    return await respond(ctx, classified);
   } finally {
     // An invocation that only skipped or queued work has no metrics; publishing would warn.
     if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();

@@ -11,4 +11,6 @@ export const METRIC = {
   bytes: "BytesReplicated",
   failures: "ReplicationFailures",
   lag: "ReplicationLag",
+  /** The target keys could not be read (secret missing, empty or malformed): nothing can sync. */
+  configurationErrors: "ConfigurationErrors",
 } as const;

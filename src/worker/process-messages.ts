@@ -2,10 +2,10 @@ import pLimit from "p-limit";
 import { describeError, type Outcome } from "../engine/index.js";
 import { parseMessageBody } from "../events/parse-events.js";
 import type { ParsedEvents, QueuedMessage, SyncTask } from "../events/tasks.js";
+import { announceFailures, type FailedOutcome as Failed } from "./failure-notice.js";
 import { backfillPage, syncObject, type TaskContext } from "./run-task.js";
 import { logger } from "./telemetry.js";
-
-type Failed = Extract<Outcome, { status: "failed" }>;
+import type { WorkerSettings } from "./worker-settings.js";
 
 /**
  * Object tasks of one batch, by key. Every event of a batch happened before the batch was read,
@@ -38,6 +38,15 @@ export async function runParsedEvents(
 }
 
 /**
+ * A failed object is announced once, on its message's last receive before the dead-letter queue,
+ * not on each of the (5) receives; when either count is unknown, on every failed receive.
+ */
+function onLastReceive(settings: WorkerSettings, message: QueuedMessage): boolean {
+  const last = settings.notify?.maxReceiveCount;
+  return last === undefined || message.receiveCount === undefined || message.receiveCount >= last;
+}
+
+/**
  * Processes a batch of queued messages; returns the ids of exactly the messages that failed (an
  * object in them failed, or the body is not an event this worker understands), so the queue
  * delivers those again and finally dead-letters them.
@@ -49,12 +58,20 @@ export async function processMessages(
   const filter = { bucket: ctx.config.sourceBucket, prefix: ctx.config.prefixFilter };
   const limit = pLimit(ctx.config.concurrency);
   const runs: KeyRuns = new Map();
+  // Two messages of one batch for the same key share its outcome, and so its one notice.
+  const announced = new Set<string>();
   const failed = await Promise.all(
     messages.map((message) =>
       limit(async () => {
         try {
           const failures = await runParsedEvents(ctx, parseMessageBody(message.body, filter), runs);
-          return failures.length > 0 ? message.id : undefined;
+          if (failures.length === 0) return undefined;
+          if (onLastReceive(ctx.config, message)) {
+            const fresh = failures.filter((failure) => !announced.has(failure.key));
+            for (const failure of fresh) announced.add(failure.key);
+            await announceFailures(ctx.sns, ctx.config, fresh, message.receiveCount);
+          }
+          return message.id;
         } catch (error) {
           logger.error("message", { messageId: message.id, error: describeError(error) });
           return message.id;

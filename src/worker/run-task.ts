@@ -3,7 +3,6 @@ import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { Engine, Outcome } from "../engine/index.js";
 import type { BackfillTask, ObjectTask, SyncTask } from "../events/tasks.js";
 import type { Deadline } from "./deadline.js";
-import { publishFailure } from "./failure-notice.js";
 import { queueTasks } from "./task-queue.js";
 import { logger, recordOutcome } from "./telemetry.js";
 import type { WorkerSettings } from "./worker-settings.js";
@@ -61,18 +60,6 @@ export async function syncObject(ctx: TaskContext, task: ObjectTask): Promise<Ou
   }
   if (outcome.status === "paused") await continueLater(ctx, task);
   recordOutcome(outcome, startedAt, task.eventTime);
-  if (outcome.status === "failed" && config.notify) {
-    await publishFailure(ctx.sns, config.notify.topicArn, {
-      key: task.key,
-      sourceBucket: config.sourceBucket,
-      sourceRegion: config.sourceRegion,
-      targetBucket: config.targetBucket,
-      targetRegion: config.targetRegion,
-      error: outcome.error,
-      attempts: outcome.attempts,
-      time: new Date().toISOString(),
-    }).catch((error: unknown) => logger.error("notification", { key: task.key, error: String(error) }));
-  }
   return outcome;
 }
 

@@ -38,3 +38,9 @@ export function recordOutcome(outcome: Outcome, startedAt: number, eventTime: st
   }
   logger.info("object", fields);
 }
+
+/** One log line and one metric for target keys that cannot be read; the message holds no value. */
+export function recordConfigurationError(secret: string, error: string): void {
+  logger.error("configuration", { secret, error });
+  metrics.addMetric(METRIC.configurationErrors, MetricUnit.Count, 1);
+}

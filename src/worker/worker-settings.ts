@@ -10,8 +10,11 @@ export interface WorkerSettings {
   syncDeletes: boolean;
   /** Where continuations and backfill pages are queued; without it copies never pause. */
   queueUrl?: string;
-  /** Publish one notice per failed object to this topic. */
-  notify?: { topicArn: string };
+  /**
+   * Publish one notice per failed object to this topic: on its message's last receive before the
+   * dead-letter queue when `maxReceiveCount` is known, else on every failed receive.
+   */
+  notify?: { topicArn: string; maxReceiveCount?: number };
   /** Messages and objects handled at once. */
   concurrency: number;
 }

@@ -65,7 +65,7 @@ describe("parameters", () => {
         MaxLength: 512,
         AllowedPattern: "^$|^[A-Za-z0-9/_+=.@-]+$",
       },
-      S3PrefixFilter: { Type: "String", Default: "", MaxLength: 1024 },
+      S3PrefixFilter: { Type: "String", Default: "", MaxLength: 1024, AllowedPattern: "^$|^[^/].*$" },
       SyncDeletes: { Type: "String", Default: "false", AllowedValues: ["true", "false"] },
       TargetStorageClass: { Type: "String", Default: "STANDARD", AllowedValues: [...STORAGE_CLASSES] },
       TargetEncryption: { Type: "String", Default: "none", AllowedValues: ["none", "AES256", "aws:kms"] },
@@ -88,8 +88,10 @@ describe("parameters", () => {
   it("keeps every parameter of the original with its name, type, default and constraints", () => {
     // Deliberate, compatible differences: the target keys became optional (an existing secret, or
     // keys put into the secret after deploying, replace them), and the regions cover both
-    // directions (a superset of the original's values).
+    // directions (a superset of the original's values). S3PrefixFilter refuses a leading "/", which
+    // the original accepted and then matched nothing with.
     const optionalNow = new Set(["TargetAccessKeyId", "TargetSecretAccessKey"]);
+    const stricterPattern = new Set(["S3PrefixFilter"]);
     for (const [name, original] of Object.entries(ORIGINAL_PARAMETERS)) {
       const ours = template.Parameters[name];
       expect(ours, name).toBeDefined();
@@ -106,6 +108,7 @@ describe("parameters", () => {
       if (name !== "SourceRegion" && name !== "TargetRegion")
         expect(ours.AllowedValues, name).toEqual(original.AllowedValues);
       for (const field of ["AllowedPattern", "MinLength", "MaxLength", "MinValue", "MaxValue"] as const) {
+        if (field === "AllowedPattern" && stricterPattern.has(name)) continue;
         expect(ours[field], `${name}.${field}`).toEqual(original[field]);
       }
     }
@@ -263,6 +266,16 @@ describe("rules", () => {
   it("refuses a bucket synced onto itself", () => {
     const same = { ...base, TargetRegion: "cn-north-1", TargetBucketName: "src-bucket" };
     expect(problems(same).join()).toMatch(/DistinctSourceAndTarget/);
+  });
+
+  it("refuses a prefix with a leading slash, saying why; takes a plain prefix or none", () => {
+    expect(problems({ ...base, S3PrefixFilter: "/documents/" }).join()).toMatch(/does not match/);
+    expect(problems({ ...base, S3PrefixFilter: "/" }).join()).toMatch(/does not match/);
+    for (const prefix of ["", "documents/", "报告/2026 q1/"])
+      expect(problems({ ...base, S3PrefixFilter: prefix }), prefix).toEqual([]);
+    expect(template.Parameters.S3PrefixFilter?.ConstraintDescription).toMatch(
+      /no leading slash.*match nothing/,
+    );
   });
 
   it("refuses values outside the constraints before any rule", () => {

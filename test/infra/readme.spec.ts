@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { TEMPLATE_FILE } from "../../infra/app.js";
 import { METRIC, METRIC_NAMESPACE, SERVICE_NAME } from "../../src/worker/metric-names.js";
 import { ORIGINAL_QUICK_START } from "./original-template.js";
-import { type CfnTemplate, deploymentProblems, readRepoFile, synthTemplate } from "./support.js";
+import { type CfnTemplate, deploy, deploymentProblems, readRepoFile, synthTemplate } from "./support.js";
 
 interface StackCommand {
   kind: "create-stack" | "deploy";
@@ -182,5 +182,92 @@ describe("the README's metrics", () => {
     expect(readme).toContain(`namespace \`${METRIC_NAMESPACE}\``);
     expect(readme).toContain(`\`service=${SERVICE_NAME}\``);
     for (const name of Object.values(METRIC)) expect(readme).toMatch(new RegExp(`^\\| \`${name}\` \\|`, "m"));
+  });
+});
+
+describe("the README sections the template names", () => {
+  /** GitHub's anchor for a heading: lower case, punctuation dropped, spaces to dashes. */
+  const slug = (heading: string) =>
+    heading
+      .trim()
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N} _-]/gu, "")
+      .replace(/ /g, "-");
+
+  it("exist, whether named as a section or linked as an anchor", () => {
+    const readme = readRepoFile("README.md");
+    const headings = [...readme.matchAll(/^#{1,6} (.+)$/gm)].map((match) => (match[1] ?? "").trim());
+    // The inline code is not the template's prose (the real bundle quotes other READMEs).
+    const prose = JSON.stringify(template, (key, value) => (key === "ZipFile" ? "" : value));
+    const mentions = [...prose.matchAll(/README.{0,80}/g)].map((match) => match[0]);
+    expect(mentions.length, "the template points to the README").toBeGreaterThan(0);
+    for (const mention of mentions) {
+      const section = /^README\.md, section \\"([^\\]+)\\"/.exec(mention)?.[1];
+      const anchor = /^README\.md#([\w-]+)/.exec(mention)?.[1];
+      expect(
+        section ?? anchor,
+        `"${mention}" names a section: README.md, section "..." or README.md#anchor`,
+      ).toBeDefined();
+      if (section) expect(headings, mention).toContain(section);
+      if (anchor) expect(headings.map(slug), mention).toContain(anchor);
+    }
+  });
+});
+
+describe("the README's step-by-step deployment", () => {
+  /** The section's commands with the names it sets (`NAME=value` lines) put in. */
+  function walkthrough(): { lines: string[]; names: Record<string, string>; position: number } {
+    const readme = readRepoFile("README.md");
+    const position = readme.indexOf("\n## Deploy to AWS, step by step\n");
+    const end = readme.indexOf("\n## ", position + 5);
+    const names: Record<string, string> = {};
+    const lines: string[] = [];
+    for (const line of shellCommands(readme.slice(position, end))) {
+      const assignment = /^([A-Z_]+)=(\S+)$/.exec(line);
+      if (assignment) names[assignment[1] as string] = assignment[2] as string;
+      else lines.push(line.replace(/\$([A-Z_]+)/g, (_, name: string) => names[name] ?? `$${name}`));
+    }
+    return { lines, names, position };
+  }
+
+  it("comes right after the quick start, before the local demo", () => {
+    const readme = readRepoFile("README.md");
+    const headings = [...readme.matchAll(/^## (.+)$/gm)].map((match) => match[1]);
+    expect(headings.slice(0, 3)).toEqual(["Quick start", "Deploy to AWS, step by step", "The local demo"]);
+    expect(readme.indexOf("npm start")).toBeLessThan(walkthrough().position);
+  });
+
+  it("creates the template bucket only when missing, then deploys a stack the template accepts", () => {
+    const { lines, names } = walkthrough();
+    const region = names.REGION as string;
+    const bucket = names.TEMPLATES as string;
+    expect(lines).toContain(`aws s3api head-bucket --bucket "${bucket}" --region "${region}" 2>/dev/null ||`);
+    expect(lines).toContain(`aws s3 mb "s3://${bucket}" --region "${region}"`);
+    const deployLine = lines.find((line) => line.startsWith("aws cloudformation deploy"));
+    const command = parseStackCommand(deployLine ?? "");
+    expect(command?.options["--s3-bucket"]).toEqual([bucket]);
+    expect(command?.options["--region"]).toEqual([region]);
+    expect(command?.options["--capabilities"]).toEqual(["CAPABILITY_IAM"]);
+    // `Name="$VALUE"` quotes the value within the word.
+    const parameters = Object.fromEntries(
+      Object.entries(command?.parameters ?? {}).map(([name, value]) => [
+        name,
+        value.replace(/^"(.*)"$/, "$1"),
+      ]),
+    );
+    expect(parameters.SourceRegion).toBe(region);
+    expect(deploymentProblems({ template, parameters, region })).toEqual([]);
+
+    // The names the later steps use are the ones the stack creates.
+    const stackName = command?.options["--stack-name"]?.[0] ?? "";
+    const stack = deploy({ template, parameters, region, stackName });
+    const functionName = stack.resources.SyncLambdaFunction?.Properties.FunctionName as string;
+    expect(lines.filter((line) => line.includes("--function-name")).length).toBe(2);
+    for (const line of lines.filter((l) => l.includes("--function-name")))
+      expect(line).toContain(`--function-name "${functionName}"`);
+    expect(lines).toContain(`aws logs tail "${stack.outputs.LogGroupName}" --since 10m --region "${region}"`);
+    const secret = lines.find((line) => line.startsWith("aws secretsmanager put-secret-value"));
+    expect(secret).toContain(`--secret-id ${stack.outputs.SecretsManagerSecretName} `);
+    expect(secret).toContain("--secret-string file://");
   });
 });

@@ -4,6 +4,7 @@ import { Match, Template } from "aws-cdk-lib/assertions";
 import { beforeAll, describe, expect, it } from "vitest";
 import { OLDEST_MESSAGE_ALARM_SECONDS } from "../../infra/alarms.js";
 import { readNotificationHandler } from "../../infra/app.js";
+import { MAX_RECEIVE_COUNT } from "../../infra/stack-parts.js";
 import { loadHandlerConfig } from "../../src/lambda/handler-config.js";
 import { METRIC, METRIC_NAMESPACE, SERVICE_NAME } from "../../src/worker/metric-names.js";
 import { ORIGINAL_OUTPUTS } from "./original-template.js";
@@ -90,6 +91,7 @@ describe("the template as a whole", () => {
       DeadLetterQueueAlarm: "AWS::CloudWatch::Alarm",
       FunctionErrorsAlarm: "AWS::CloudWatch::Alarm",
       OldestMessageAgeAlarm: "AWS::CloudWatch::Alarm",
+      ConfigurationErrorsAlarm: "AWS::CloudWatch::Alarm",
       SyncDashboard: "AWS::CloudWatch::Dashboard",
     });
   });
@@ -159,7 +161,10 @@ describe("the sync function", () => {
       },
       LoggingConfig: { LogGroup: { Ref: "SyncFunctionLogGroup" } },
     });
-    expect(json.Resources.SyncLambdaFunction?.Properties).not.toHaveProperty("FunctionName");
+    // Named after the stack, so its log group is where the console and `aws logs tail` look.
+    expect(properties(deployed(CHINA_TO_GLOBAL), "SyncLambdaFunction").FunctionName).toBe(
+      "s3-cross-partition-sync-sync",
+    );
     expect(json.Resources.SyncLambdaFunction?.Properties).not.toHaveProperty("ReservedConcurrentExecutions");
   });
 
@@ -179,6 +184,7 @@ describe("the sync function", () => {
       },
       S3_PREFIX_FILTER: { Ref: "S3PrefixFilter" },
       RETRY_ATTEMPTS: { Ref: "RetryAttempts" },
+      MAX_RECEIVE_COUNT: String(MAX_RECEIVE_COUNT),
       ENABLE_SNS_NOTIFICATION: { Ref: "EnableSNSNotification" },
       SNS_TOPIC_ARN: { "Fn::If": ["CreateSNSNotification", { Ref: "FailureNotificationTopic" }, ""] },
       MAX_FILE_SIZE_CATEGORY: { Ref: "MaxFileSizeCategory" },
@@ -302,20 +308,23 @@ describe("the sync function", () => {
     );
   });
 
-  it("logs to a retained log group with the chosen retention", () => {
-    for (const id of ["SyncFunctionLogGroup", "EventBridgeNotificationLogGroup"]) {
-      expect(json.Resources[id]).toEqual({
-        Type: "AWS::Logs::LogGroup",
-        Properties: { RetentionInDays: { Ref: "LogRetentionDays" } },
-        DeletionPolicy: "Retain",
-        UpdateReplacePolicy: "Retain",
-      });
-    }
+  it("logs to a retained log group with the chosen retention, the sync function's under its name", () => {
+    const retained = { DeletionPolicy: "Retain", UpdateReplacePolicy: "Retain" };
+    expect(json.Resources.EventBridgeNotificationLogGroup).toEqual({
+      Type: "AWS::Logs::LogGroup",
+      Properties: { RetentionInDays: { Ref: "LogRetentionDays" } },
+      ...retained,
+    });
+    expect(json.Resources.SyncFunctionLogGroup).toMatchObject({ Type: "AWS::Logs::LogGroup", ...retained });
+    expect(properties(deployed(CHINA_TO_GLOBAL), "SyncFunctionLogGroup")).toEqual({
+      LogGroupName: "/aws/lambda/s3-cross-partition-sync-sync",
+      RetentionInDays: "90",
+    });
   });
 });
 
 describe("the queues", () => {
-  it("gives the work queue a timeout-aware visibility timeout and a dead-letter queue after RetryAttempts", () => {
+  it("gives the work queue a timeout-aware visibility timeout and a dead-letter queue after 5 receives", () => {
     expect(json.Resources.SyncQueue).toEqual({
       Type: "AWS::SQS::Queue",
       Properties: {
@@ -326,7 +335,7 @@ describe("the queues", () => {
         SqsManagedSseEnabled: true,
         RedrivePolicy: {
           deadLetterTargetArn: { "Fn::GetAtt": ["DeadLetterQueue", "Arn"] },
-          maxReceiveCount: { Ref: "RetryAttempts" },
+          maxReceiveCount: 5,
         },
       },
       DeletionPolicy: "Delete",
@@ -521,7 +530,7 @@ describe("notifications and alarms", () => {
     ]);
   });
 
-  it("alarms on the dead-letter queue, function errors and the oldest message's age", () => {
+  it("alarms on the dead-letter queue, function errors, the oldest message's age and configuration errors", () => {
     const alarms = Object.fromEntries(
       Object.entries(deployed(GLOBAL_TO_CHINA).resources)
         .filter(([, resource]) => resource.Type === "AWS::CloudWatch::Alarm")
@@ -567,6 +576,18 @@ describe("notifications and alarms", () => {
         Statistic: "Maximum",
         EvaluationPeriods: 3,
         Threshold: OLDEST_MESSAGE_ALARM_SECONDS,
+      },
+      ConfigurationErrorsAlarm: {
+        ...common,
+        AlarmName: "s3-cross-partition-sync-configuration-error",
+        Namespace: METRIC_NAMESPACE,
+        MetricName: METRIC.configurationErrors,
+        Dimensions: [{ Name: "service", Value: SERVICE_NAME }],
+        Statistic: "Sum",
+        // Within 5 minutes of the first invocation that meets a broken secret.
+        Period: 60,
+        EvaluationPeriods: 1,
+        Threshold: 1,
       },
     });
     const quiet = deployed(CHINA_TO_GLOBAL).resources.DeadLetterQueueAlarm?.Properties ?? {};
@@ -626,7 +647,11 @@ describe("outputs", () => {
     expect(outputs.SetupInfo).toContain("secret s3-cross-partition-sync-credentials");
     expect(outputs.LambdaConfiguration).toContain("Lambda memory: 1024 MB");
     expect(outputs.LambdaConfiguration).toContain(
-      "Queue visibility timeout: 3600 s; dead-letter after 3 receives",
+      "Queue visibility timeout: 3600 s; attempts per part and object in one invocation: 3; dead-letter after 5 receives",
+    );
+    expect(outputs.LogGroupName).toBe("/aws/lambda/s3-cross-partition-sync-sync");
+    expect(outputs.SetupInfo).toContain(
+      "Logs: aws logs tail /aws/lambda/s3-cross-partition-sync-sync --follow --region cn-north-1",
     );
     for (const [name, value] of Object.entries(outputs)) expect(String(value), name).not.toMatch(/\$\{/);
   });

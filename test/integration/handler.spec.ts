@@ -3,7 +3,12 @@
 // variables, exactly as the function would reach AWS.
 import { DeleteObjectCommand } from "@aws-sdk/client-s3";
 import { CreateTopicCommand } from "@aws-sdk/client-sns";
-import { DeleteMessageBatchCommand, DeleteMessageCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
+import {
+  DeleteMessageBatchCommand,
+  DeleteMessageCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+} from "@aws-sdk/client-sqs";
 import { describe, expect, it, vi } from "vitest";
 import {
   clockAllowing,
@@ -82,23 +87,29 @@ async function setup(overrides: Record<string, string> = {}): Promise<Setup> {
   return { sourceBucket, targetBucket, secretName, env };
 }
 
-/** Collects the handler's per-object log lines (JSON on stdout) until stopped. */
-function captureObjectLogs() {
+/** Collects the handler's JSON lines (logs and embedded metrics; errors go to stderr) until stopped. */
+function captureLogs() {
   const lines: Record<string, unknown>[] = [];
-  const spy = vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
-    for (const text of String(chunk).split("\n")) {
-      if (!text.startsWith("{")) continue;
-      const line = JSON.parse(text) as Record<string, unknown>;
-      if (line.message === "object") lines.push(line);
-    }
-    return true;
-  });
+  const spies = [process.stdout, process.stderr].map((stream) =>
+    vi.spyOn(stream, "write").mockImplementation((chunk: string | Uint8Array) => {
+      for (const text of String(chunk).split("\n")) {
+        if (text.startsWith("{")) lines.push(JSON.parse(text) as Record<string, unknown>);
+      }
+      return true;
+    }),
+  );
   return {
     stop() {
-      spy.mockRestore();
+      for (const spy of spies) spy.mockRestore();
       return lines;
     },
   };
+}
+
+/** Collects the handler's per-object log lines until stopped. */
+function captureObjectLogs() {
+  const logs = captureLogs();
+  return { stop: () => logs.stop().filter((line) => line.message === "object") };
 }
 
 async function expectSameObject(s: Setup, key: string): Promise<void> {
@@ -369,4 +380,134 @@ describe("backfill", () => {
     expect(failures).toEqual([]);
     expect(await listKeys(pair.targetClient, s.targetBucket)).toEqual(keys);
   });
+});
+
+/** A topic whose messages land in a queue, read back with drainQueue. */
+async function observedTopic(name: string) {
+  const { TopicArn } = await snsClientFor(pair.moto).send(
+    new CreateTopicCommand({ Name: `${name}-${Date.now()}` }),
+  );
+  const inbox = await createQueueWithDlq(pair.moto, `${name}-inbox-${Date.now()}`, 5);
+  await subscribeQueueToTopic(pair.moto, TopicArn as string, inbox.queueUrl);
+  const notices = async () =>
+    (await drainQueue(pair.moto, inbox.queueUrl, { waitSeconds: 1 })).map(
+      (message) => JSON.parse(parseSnsEnvelope(message.Body).Message) as Record<string, unknown>,
+    );
+  return { topicArn: TopicArn as string, notices };
+}
+
+describe("notices", () => {
+  it("announces each failing object once, on the last receive before the dead-letter queue", async () => {
+    const topic = await observedTopic("per-object");
+    // Visible again at once after a failed receive, as after the visibility timeout.
+    const work = await createQueueWithDlq(pair.moto, `redelivered-${Date.now()}`, 5, {
+      VisibilityTimeout: "0",
+    });
+    const s = await setup({
+      TARGET_ENDPOINT: "http://127.0.0.1:9",
+      RETRY_ATTEMPTS: "3",
+      MAX_RECEIVE_COUNT: "5",
+      ENABLE_SNS_NOTIFICATION: "true",
+      SNS_TOPIC_ARN: topic.topicArn,
+    });
+    const keys = ["data/one.txt", "data/two.txt"];
+    for (const key of keys) await putObject(pair.sourceClient, s.sourceBucket, key, bytesOf(10));
+    const sqs = sqsClientFor(pair.moto);
+    for (const key of keys) {
+      await sqs.send(
+        new SendMessageCommand({
+          QueueUrl: work.queueUrl,
+          MessageBody: JSON.stringify(eventBridgeEvent(s.sourceBucket, key)),
+        }),
+      );
+    }
+    const handler = coldStart(s.env);
+    let invocations = 0;
+    for (; invocations < 20; invocations++) {
+      const { Messages = [] } = await sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: work.queueUrl,
+          MaxNumberOfMessages: 10,
+          WaitTimeSeconds: 1,
+          MessageSystemAttributeNames: ["ApproximateReceiveCount"],
+        }),
+      );
+      if (Messages.length === 0) break;
+      expect(failedIds(await handler(sqsEventFromMessages(Messages))).sort()).toEqual(
+        Messages.map((m) => m.MessageId).sort(),
+      );
+    }
+    expect(await drainQueue(pair.moto, work.dlqUrl)).toHaveLength(keys.length);
+    expect(invocations).toBeGreaterThanOrEqual(5);
+
+    const notices = await topic.notices();
+    expect(notices.map((notice) => notice.key).sort()).toEqual(keys);
+    for (const notice of notices) {
+      expect(notice).toMatchObject({ event: "replication-failed", attempts: 3, receives: 5 });
+    }
+  });
+});
+
+describe("target keys that cannot be read", () => {
+  const cases: [string, (name: string) => Promise<unknown>, RegExp][] = [
+    ["missing", async () => undefined, /does not exist/],
+    [
+      "empty, as the stack creates it",
+      (name) => putSecret(pair.moto, name, { AccessKeyId: "", SecretAccessKey: "" }),
+      /"AccessKeyId" is missing/,
+    ],
+    [
+      "malformed",
+      (name) =>
+        putSecret(pair.moto, name, "AccessKeyId=AKIAVISIBLE0000000 SecretAccessKey=visible-secret-value"),
+      /not JSON/,
+    ],
+  ];
+
+  it.each(cases)(
+    "%s: one notice, one line and one metric per invocation, the messages kept",
+    async (_, make, error) => {
+      const topic = await observedTopic("config");
+      const s = await setup({ ENABLE_SNS_NOTIFICATION: "true", SNS_TOPIC_ARN: topic.topicArn });
+      const secretName = `${s.secretName}-broken`;
+      await make(secretName);
+      await putObject(pair.sourceClient, s.sourceBucket, "data/waiting.txt", bytesOf(10));
+      const handler = coldStart({ ...s.env, SECRETS_MANAGER_SECRET_NAME: secretName });
+      const body = JSON.stringify(eventBridgeEvent(s.sourceBucket, "data/waiting.txt"));
+      const logs = captureLogs();
+      const answers = [
+        await handler(
+          sqsEvent([
+            { messageId: "a", body },
+            { messageId: "b", body },
+          ]),
+        ),
+        await handler(sqsEvent([{ messageId: "c", body }])),
+      ];
+      const lines = logs.stop();
+
+      expect(answers.map(failedIds)).toEqual([["a", "b"], ["c"]]);
+      const configuration = lines.filter((line) => line.message === "configuration");
+      expect(configuration).toHaveLength(2);
+      expect(configuration[0]).toMatchObject({ level: "ERROR", secret: secretName });
+      expect(String(configuration[0]?.error)).toMatch(error);
+      expect(lines.filter((line) => line.message === "object" || line.message === "message")).toEqual([]);
+      const metricLines = lines.filter((line) => "ConfigurationErrors" in line);
+      expect(metricLines.map((line) => line.ConfigurationErrors)).toEqual([1, 1]);
+      const everything = JSON.stringify(lines);
+      for (const value of ["AKIAVISIBLE0000000", "visible-secret-value", pair.target.secretAccessKey])
+        expect(everything).not.toContain(value);
+
+      const notices = await topic.notices();
+      expect(notices).toHaveLength(1);
+      expect(notices[0]).toMatchObject({
+        event: "configuration-error",
+        secret: secretName,
+        sourceBucket: s.sourceBucket,
+      });
+      expect(String(notices[0]?.error)).toMatch(error);
+      expect(JSON.stringify(notices)).not.toContain("visible-secret-value");
+      expect(await listKeys(pair.targetClient, s.targetBucket)).toEqual([]);
+    },
+  );
 });

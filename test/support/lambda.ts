@@ -29,18 +29,28 @@ export function coldStart(env: Record<string, string>): Handler {
   return (require(HANDLER_PATH) as { handler: Handler }).handler;
 }
 
+/** A message of an SQS event; `receiveCount` is its ApproximateReceiveCount (default 1). */
+export interface SqsEventEntry {
+  messageId: string;
+  body: string;
+  receiveCount?: number;
+}
+
 /** An SQS event as the event source mapping delivers it. */
-export function sqsEvent(bodies: (string | { messageId: string; body: string })[]): SQSEvent {
+export function sqsEvent(bodies: (string | SqsEventEntry)[]): SQSEvent {
   return {
     Records: bodies.map((entry) => {
-      const { messageId, body } =
-        typeof entry === "string" ? { messageId: randomUUID(), body: entry } : entry;
+      const {
+        messageId,
+        body,
+        receiveCount = 1,
+      } = typeof entry === "string" ? { messageId: randomUUID(), body: entry } : entry;
       return {
         messageId,
         receiptHandle: `handle-${messageId}`,
         body,
         attributes: {
-          ApproximateReceiveCount: "1",
+          ApproximateReceiveCount: String(receiveCount),
           SentTimestamp: String(Date.now()),
           SenderId: "test",
           ApproximateFirstReceiveTimestamp: String(Date.now()),
@@ -55,9 +65,15 @@ export function sqsEvent(bodies: (string | { messageId: string; body: string })[
   };
 }
 
-/** The SQS event for messages received from a real queue. */
+/** The SQS event for messages received from a real queue (with their receive count, when received with it). */
 export function sqsEventFromMessages(messages: Message[]): SQSEvent {
-  return sqsEvent(messages.map((m) => ({ messageId: m.MessageId ?? randomUUID(), body: m.Body ?? "" })));
+  return sqsEvent(
+    messages.map((m) => ({
+      messageId: m.MessageId ?? randomUUID(),
+      body: m.Body ?? "",
+      receiveCount: Number(m.Attributes?.ApproximateReceiveCount ?? 1),
+    })),
+  );
 }
 
 export function failedIds(response: unknown): string[] {
