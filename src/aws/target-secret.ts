@@ -53,11 +53,13 @@ export async function readTargetSecret(
  * The target keys, cached across invocations for at most `maxAgeMs`, so a rotated secret is
  * picked up without a redeploy; `refresh()` fetches at once (after the target rejected the keys).
  * `current()` returns the same object for as long as the keys stay the same, so callers can
- * rebuild their clients only when it changes.
+ * rebuild their clients only when it changes. Callers at the same time share one GetSecretValue
+ * (a cold start's batch asked once per object: 8 calls for one batch of 8).
  */
 export class SecretCredentialsCache {
   private credentials: AwsCredentialIdentity | undefined;
   private fetchedAt = 0;
+  private fetching: Promise<boolean> | undefined;
 
   constructor(
     private readonly secretId: string,
@@ -70,8 +72,15 @@ export class SecretCredentialsCache {
     return this.credentials as AwsCredentialIdentity;
   }
 
-  /** Fetches the secret now; true when the keys changed. */
-  async refresh(): Promise<boolean> {
+  /** Fetches the secret now (or joins the fetch under way); true when the keys changed. */
+  refresh(): Promise<boolean> {
+    this.fetching ??= this.fetch().finally(() => {
+      this.fetching = undefined;
+    });
+    return this.fetching;
+  }
+
+  private async fetch(): Promise<boolean> {
     const output = await this.client.send(new GetSecretValueCommand({ SecretId: this.secretId }));
     const fresh = parseTargetSecret(this.secretId, output.SecretString);
     this.fetchedAt = Date.now();
