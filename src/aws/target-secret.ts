@@ -1,5 +1,6 @@
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import type { AwsCredentialIdentity } from "@aws-sdk/types";
+import { serviceClientSettings } from "./request-handler.js";
 
 export class SecretFormatError extends Error {
   override name = "SecretFormatError";
@@ -44,9 +45,14 @@ export async function readTargetSecret(
   client?: SecretsManagerClient,
 ): Promise<AwsCredentialIdentity> {
   const region = secretRegion(secretId);
-  const secrets = client ?? new SecretsManagerClient(region ? { region } : {});
-  const { SecretString } = await secrets.send(new GetSecretValueCommand({ SecretId: secretId }));
-  return parseTargetSecret(secretId, SecretString);
+  const secrets =
+    client ?? new SecretsManagerClient({ ...serviceClientSettings(), ...(region ? { region } : {}) });
+  try {
+    const { SecretString } = await secrets.send(new GetSecretValueCommand({ SecretId: secretId }));
+    return parseTargetSecret(secretId, SecretString);
+  } finally {
+    if (!client) secrets.destroy();
+  }
 }
 
 /**

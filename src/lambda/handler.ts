@@ -2,6 +2,7 @@ import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import type { SQSBatchResponse } from "aws-lambda";
+import { serviceClientSettings } from "../aws/request-handler.js";
 import { createS3Client } from "../aws/s3-client.js";
 import { SecretCredentialsCache } from "../aws/target-secret.js";
 import { createEngine, type Engine, WHOLE_OBJECTS_PER_PART_SLOT } from "../engine/index.js";
@@ -29,9 +30,12 @@ function init(): Promise<Runtime> {
     const config = loadHandlerConfig();
     return {
       config,
-      sqs: new SQSClient({}),
-      sns: new SNSClient({}),
-      secret: new SecretCredentialsCache(config.secretName, new SecretsManagerClient({})),
+      sqs: new SQSClient(serviceClientSettings()),
+      sns: new SNSClient(serviceClientSettings()),
+      secret: new SecretCredentialsCache(
+        config.secretName,
+        new SecretsManagerClient(serviceClientSettings()),
+      ),
     };
   });
   runtime.catch(() => {

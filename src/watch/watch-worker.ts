@@ -1,6 +1,7 @@
 import { SNSClient } from "@aws-sdk/client-sns";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { queueRegion } from "../aws/queue-region.js";
+import { serviceClientSettings } from "../aws/request-handler.js";
 import { createEngine, type Engine } from "../engine/index.js";
 import type { EventFilter } from "../events/s3-events.js";
 import type { QueuedMessage } from "../events/tasks.js";
@@ -47,6 +48,7 @@ export function startWorker(setup: WatchSetup): WatchWorker {
     },
   });
   const sqs = new SQSClient({
+    ...serviceClientSettings(),
     region:
       (queueUrl ? queueRegion(queueUrl) : undefined) ??
       process.env.AWS_REGION ??
@@ -54,7 +56,7 @@ export function startWorker(setup: WatchSetup): WatchWorker {
       source.region,
     ...(source.credentials ? { credentials: source.credentials } : {}),
   });
-  const sns = new SNSClient({});
+  const sns = new SNSClient(serviceClientSettings());
   const worker: WatchWorker = {
     setup,
     stats,
