@@ -1,11 +1,9 @@
-import { Agent as HttpAgent } from "node:http";
-import { Agent as HttpsAgent } from "node:https";
 import { S3Client } from "@aws-sdk/client-s3";
 import { fromIni } from "@aws-sdk/credential-providers";
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, Logger } from "@aws-sdk/types";
-import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { loadSharedConfigFiles } from "@smithy/shared-ini-file-loader";
 import { labelError } from "../engine/errors.js";
+import { timedRequestHandler } from "./request-handler.js";
 
 /** How to reach one side, as the user gave it (CLI flags or environment), already validated. */
 export interface SideSettings {
@@ -85,7 +83,6 @@ export function labelErrors(client: { middlewareStack: S3Client["middlewareStack
 
 /** An S3 client for one side; `role` ("source", "target") names it in errors. */
 export function createS3Client(side: ResolvedSide, tuning: ClientTuning, role: string): S3Client {
-  const agentOptions = { keepAlive: true, maxSockets: tuning.maxSockets, keepAliveMsecs: 1000 };
   const client = new S3Client({
     region: side.region,
     ...(side.endpoint ? { endpoint: side.endpoint, forcePathStyle: true } : {}),
@@ -99,15 +96,11 @@ export function createS3Client(side: ResolvedSide, tuning: ClientTuning, role: s
     // round trip per part, which across the partition border is the slowest link there is. A
     // refused part (expired keys, wrong region) costs its bytes once instead; the engine retries.
     expectContinueHeader: false,
-    requestHandler: new NodeHttpHandler({
-      httpAgent: new HttpAgent(agentOptions),
-      httpsAgent: new HttpsAgent(agentOptions),
-      connectionTimeout: 10_000,
-      // Idle socket time, not total (a large part may stream for minutes): no byte either way for
-      // this long fails the request, even while its body streams. requestTimeout only warns in
-      // @smithy/node-http-handler 4 and ends at the answer's headers, so it is not used. A second
-      // more, so that a body's stall is told by the engine's watchdog, which names the side.
-      socketTimeout: tuning.stallTimeoutMs + 1_000,
+    requestHandler: timedRequestHandler({
+      maxSockets: tuning.maxSockets,
+      // A second more than the stall timeout, so that a body's stall is told by the engine's
+      // watchdog, which names the side.
+      idleTimeoutMs: tuning.stallTimeoutMs + 1_000,
     }),
   });
   labelErrors(client, role);

@@ -1,5 +1,19 @@
+import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { describe, expect, it } from "vitest";
-import { parseTargetSecret } from "./target-secret.js";
+import { parseTargetSecret, SecretCredentialsCache } from "./target-secret.js";
+
+/** A Secrets Manager that answers after a turn of the event loop and counts the calls. */
+function countingSecrets(keys: () => string) {
+  const fake = {
+    calls: 0,
+    async send() {
+      fake.calls++;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      return { SecretString: JSON.stringify({ AccessKeyId: keys(), SecretAccessKey: "SK" }) };
+    },
+  };
+  return fake;
+}
 
 describe("parseTargetSecret", () => {
   it("reads keys and an optional session token", () => {
@@ -27,5 +41,31 @@ describe("parseTargetSecret", () => {
 
   it("rejects text that is not JSON", () => {
     expect(() => parseTargetSecret("s", "AK:SK")).toThrow(/not JSON/);
+  });
+});
+
+describe("SecretCredentialsCache", () => {
+  it("makes one GetSecretValue call for callers at the same time, and hands them the same keys", async () => {
+    const secrets = countingSecrets(() => "AK1");
+    const cache = new SecretCredentialsCache("s", secrets as unknown as SecretsManagerClient);
+    const all = await Promise.all(Array.from({ length: 8 }, () => cache.current()));
+    expect(secrets.calls).toBe(1);
+    expect(new Set(all).size).toBe(1);
+    await cache.current();
+    expect(secrets.calls).toBe(1);
+  });
+
+  it("shares one refresh between callers at the same time; each hears that the keys changed", async () => {
+    let keys = "AK1";
+    const secrets = countingSecrets(() => keys);
+    const cache = new SecretCredentialsCache("s", secrets as unknown as SecretsManagerClient);
+    const before = await cache.current();
+    keys = "AK2";
+    const changed = await Promise.all([cache.refresh(), cache.refresh(), cache.refresh()]);
+    expect(changed).toEqual([true, true, true]);
+    expect(secrets.calls).toBe(2);
+    const after = await cache.current();
+    expect(after).not.toBe(before);
+    expect(after.accessKeyId).toBe("AK2");
   });
 });

@@ -1,5 +1,6 @@
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import type { AwsCredentialIdentity } from "@aws-sdk/types";
+import { serviceClientSettings } from "./request-handler.js";
 
 /**
  * The secret cannot give the target keys as it is configured (missing, unreadable, empty or
@@ -71,19 +72,26 @@ export async function readTargetSecret(
   client?: SecretsManagerClient,
 ): Promise<AwsCredentialIdentity> {
   const region = secretRegion(secretId);
-  const secrets = client ?? new SecretsManagerClient(region ? { region } : {});
-  return parseTargetSecret(secretId, await getSecretString(secrets, secretId));
+  const secrets =
+    client ?? new SecretsManagerClient({ ...serviceClientSettings(), ...(region ? { region } : {}) });
+  try {
+    return parseTargetSecret(secretId, await getSecretString(secrets, secretId));
+  } finally {
+    if (!client) secrets.destroy();
+  }
 }
 
 /**
  * The target keys, cached across invocations for at most `maxAgeMs`, so a rotated secret is
  * picked up without a redeploy; `refresh()` fetches at once (after the target rejected the keys).
  * `current()` returns the same object for as long as the keys stay the same, so callers can
- * rebuild their clients only when it changes.
+ * rebuild their clients only when it changes. Callers at the same time share one GetSecretValue
+ * (a cold start's batch asked once per object: 8 calls for one batch of 8).
  */
 export class SecretCredentialsCache {
   private credentials: AwsCredentialIdentity | undefined;
   private fetchedAt = 0;
+  private fetching: Promise<boolean> | undefined;
 
   constructor(
     private readonly secretId: string,
@@ -96,8 +104,15 @@ export class SecretCredentialsCache {
     return this.credentials as AwsCredentialIdentity;
   }
 
-  /** Fetches the secret now; true when the keys changed. */
-  async refresh(): Promise<boolean> {
+  /** Fetches the secret now (or joins the fetch under way); true when the keys changed. */
+  refresh(): Promise<boolean> {
+    this.fetching ??= this.fetch().finally(() => {
+      this.fetching = undefined;
+    });
+    return this.fetching;
+  }
+
+  private async fetch(): Promise<boolean> {
     const fresh = parseTargetSecret(this.secretId, await getSecretString(this.client, this.secretId));
     this.fetchedAt = Date.now();
     const old = this.credentials;

@@ -1,7 +1,7 @@
 import { IntegrityError } from "./errors.js";
 import type { MultipartUpload, StoredPart } from "./multipart-upload.js";
 import type { OrderedDigest, PartSink } from "./ordered-digest.js";
-import { pipeSource } from "./pipe-source.js";
+import { pipeSource, transferSignal } from "./pipe-source.js";
 import type { PartRange } from "./plan-parts.js";
 import type { ProofPlan } from "./proof-plan.js";
 import { withRetries } from "./retry.js";
@@ -35,6 +35,10 @@ export interface PartCopy {
   /** Hears every failed attempt (the scheduler adapts to them). */
   onAttemptFailed: (error: unknown) => void;
   hooks: EngineHooks;
+  /** Aborts the copy (see ReplicateControl.signal). */
+  cancel?: AbortSignal;
+  /** Hears the bytes the copy moves (see ReplicateControl.onProgress). */
+  moved?: (bytes: number) => void;
 }
 
 export interface PartResult {
@@ -96,7 +100,13 @@ async function readPartOnly(
     async (body) => {
       for await (const _ of body);
     },
-    { sink, digest: copy.proof.partDigest, stallTimeoutMs: copy.stallTimeoutMs, signal },
+    {
+      onBytes: copy.moved,
+      sink,
+      digest: copy.proof.partDigest,
+      stallTimeoutMs: copy.stallTimeoutMs,
+      signal: signal ?? copy.cancel,
+    },
   );
   return digest;
 }
@@ -122,6 +132,7 @@ export async function hashPartAgain(copy: PartCopy, partNumber: number): Promise
   await withRetries(() => readPartOnly(copy, partNumber, copy.digest?.open(partNumber)), {
     attempts: copy.attempts,
     onAttemptFailed: copy.onAttemptFailed,
+    signal: copy.cancel,
   });
 }
 
@@ -137,7 +148,10 @@ async function sendPart(
     (signal) => readSource(copy.source, copy.state, slice(copy.layout, partNumber), signal),
     (body, contentLength, signal) => copy.upload.uploadPart(partNumber, body, contentLength, signal),
     {
-      onBytes: (count) => copy.hooks.onProgress?.({ key: copy.state.key, bytes: count }),
+      onBytes: (count) => {
+        copy.hooks.onProgress?.({ key: copy.state.key, bytes: count });
+        copy.moved?.(count);
+      },
       sink: sinkFor(copy, partNumber, read),
       digest: proof.partDigest,
       stallTimeoutMs: copy.stallTimeoutMs,
@@ -168,8 +182,9 @@ export async function copyPart(
   copy: PartCopy,
   partNumber: number,
   read: (bytesSoFar: number) => void,
-  signal?: AbortSignal,
+  hedge: AbortSignal,
 ): Promise<PartResult> {
+  const signal = transferSignal(hedge, copy.cancel);
   const stored = copy.upload.stored.get(partNumber);
   const expected = storedDigest(copy, stored);
   const { value, attempts } = await withRetries(

@@ -132,18 +132,19 @@ async function replicateOnce(
   const readAtOnce =
     task.targetKnownStale && task.sourceSize !== undefined && task.sourceSize <= options.partSize;
   const opened = readAtOnce ? await openSource(source, task.sourceKey) : undefined;
-  const state = opened?.state ?? (readAtOnce ? undefined : await headSource(source, task.sourceKey));
+  const { signal } = control;
+  const state = opened?.state ?? (readAtOnce ? undefined : await headSource(source, task.sourceKey, signal));
   if (!state) return { status: "skipped", key: task.sourceKey, size: 0, reason: "source-missing" };
   const partCount = multipartPartCount(state.etag);
   const fitsOnePut = partCount === undefined && state.size <= options.partSize;
   try {
     // Grown or rewritten in parts since it was listed: the open read goes, the parts path reads anew.
     if (opened && !fitsOnePut) opened.body.destroy();
-    const existing = task.targetKnownStale ? undefined : await headTarget(target, task.targetKey);
+    const existing = task.targetKnownStale ? undefined : await headTarget(target, task.targetKey, signal);
     if (existing && holdsSameContent(state, existing)) {
       return { status: "skipped", key: task.sourceKey, size: state.size, reason: "same-content" };
     }
-    const tagging = await readSourceTagging(source, state);
+    const tagging = await readSourceTagging(source, state, signal);
     const common = {
       source,
       target,
@@ -155,6 +156,8 @@ async function replicateOnce(
         Math.min(options.stallTimeoutMs, control.stallBudgetMs?.() ?? Number.POSITIVE_INFINITY),
       targetEtagsAreMd5: options.encryption.kind !== "sse-kms",
       hooks,
+      cancel: control.signal,
+      moved: control.onProgress,
     };
     const copied = { status: "copied", key: task.sourceKey, size: state.size } as const;
     if (fitsOnePut) {
@@ -185,10 +188,14 @@ export function createEngine(config: EngineConfig): Engine {
   const { source, target, options } = config;
   return {
     async replicate(task, control = {}) {
+      const { signal } = control;
       for (let start = 1; ; start++) {
         try {
+          signal?.throwIfAborted();
           return await replicateOnce(run, task, control);
         } catch (error) {
+          // Whatever a cancelled copy's transfers failed with, the cancel is the cause.
+          if (signal?.aborted) return failure(task.sourceKey, signal.reason);
           if (error instanceof SourceChangedError && start < MAX_FRESH_STARTS) continue;
           return failure(task.sourceKey, error);
         }

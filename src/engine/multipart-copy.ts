@@ -33,6 +33,10 @@ export interface MultipartContext {
   hooks: EngineHooks;
   /** Asked before each part is sent; false pauses the copy (see ReplicateControl). */
   shouldStartPart?: () => boolean;
+  /** Aborts the copy; its upload stays for a later run to resume (see ReplicateControl.signal). */
+  cancel?: AbortSignal;
+  /** Hears the bytes the copy moves (see ReplicateControl.onProgress). */
+  moved?: (bytes: number) => void;
 }
 
 export type MultipartResult =
@@ -150,6 +154,8 @@ async function openCopy(ctx: MultipartContext): Promise<PartCopy> {
     stallTimeoutMs: ctx.stallTimeoutMs,
     onAttemptFailed: (error) => ctx.scheduler.attemptFailed(error),
     hooks: ctx.hooks,
+    cancel: ctx.cancel,
+    moved: ctx.moved,
   };
   return copy;
 }
@@ -198,7 +204,7 @@ async function copyEveryPart(ctx: MultipartContext, copy: PartCopy): Promise<Cop
       staggerLead: digest ? Math.ceil(firstPartSize / digestWindow(ctx)()) : 0,
       // A part keeps its slot while the digest holds its bytes: a copy starts no part it has no room for.
       holdUntil: digest && ((partNumber) => digest.released(partNumber)),
-      shouldStart: ctx.shouldStartPart,
+      shouldStart: () => !ctx.cancel?.aborted && ctx.shouldStartPart?.() !== false,
       onFailure: () => digest?.abandon(),
     },
   );
@@ -218,6 +224,7 @@ export async function copyInParts(ctx: MultipartContext): Promise<MultipartResul
   const copy = await openCopy(ctx);
   try {
     const copied = await copyEveryPart(ctx, copy);
+    ctx.cancel?.throwIfAborted();
     if (copied.paused) {
       copy.digest?.abandon();
       return { paused: true, bytesSent: copied.bytesSent };
@@ -228,8 +235,8 @@ export async function copyInParts(ctx: MultipartContext): Promise<MultipartResul
     return { paused: false, evidence, bytesSent, partsSent, partsReused, attempts };
   } catch (error) {
     copy.digest?.abandon();
-    // The copy goes on at once with ranged reads, resuming this upload.
-    if (!(error instanceof PartReadsIgnoredError)) await copy.upload.abort();
+    // Ranged reads resume this upload at once; a cancelled copy leaves it to the next delivery.
+    if (!(error instanceof PartReadsIgnoredError) && !ctx.cancel?.aborted) await copy.upload.abort();
     throw error;
   }
 }

@@ -21,8 +21,13 @@ export interface PipeOptions {
    * when it starts: in Lambda it shrinks with the time left).
    */
   stallTimeoutMs: () => number;
-  /** Aborting it aborts the transfer with its reason (a hedge finished first). */
+  /** Aborting it aborts the transfer with its reason (a hedge finished first, the copy was cancelled). */
   signal?: AbortSignal;
+}
+
+/** The signal of a transfer that a hedge and the copy's cancel (see ReplicateControl) may each abort. */
+export function transferSignal(hedge: AbortSignal, cancel: AbortSignal | undefined): AbortSignal {
+  return cancel ? AbortSignal.any([hedge, cancel]) : hedge;
 }
 
 /**

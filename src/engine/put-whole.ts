@@ -2,7 +2,7 @@ import { DeleteObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { IntegrityError } from "./errors.js";
 import { md5HexToBase64, normalizeEtag } from "./etag.js";
 import type { PartScheduler } from "./part-scheduler.js";
-import { pipeSource } from "./pipe-source.js";
+import { pipeSource, transferSignal } from "./pipe-source.js";
 import { withRetries } from "./retry.js";
 import { readSource, type SourceBody, type SourceState } from "./source-state.js";
 import type { TargetAttributes } from "./target-attributes.js";
@@ -21,6 +21,10 @@ export interface PutWholeContext {
   stallTimeoutMs: () => number;
   targetEtagsAreMd5: boolean;
   hooks: EngineHooks;
+  /** Aborts the copy (see ReplicateControl.signal). */
+  cancel?: AbortSignal;
+  /** Hears the bytes the copy moves (see ReplicateControl.onProgress). */
+  moved?: (bytes: number) => void;
   /** The source already opened for this version (see openSource): the first attempt sends it. */
   opened?: SourceBody;
 }
@@ -61,13 +65,20 @@ export async function putWhole(ctx: PutWholeContext): Promise<{ evidence: Eviden
             );
           },
           {
-            onBytes: (count) => ctx.hooks.onProgress?.({ key: state.key, bytes: count }),
+            onBytes: (count) => {
+              ctx.hooks.onProgress?.({ key: state.key, bytes: count });
+              ctx.moved?.(count);
+            },
             stallTimeoutMs: ctx.stallTimeoutMs,
-            signal: hedge,
+            signal: transferSignal(hedge, ctx.cancel),
           },
         ),
       ),
-    { attempts: ctx.attempts, onAttemptFailed: (error) => ctx.scheduler.attemptFailed(error) },
+    {
+      attempts: ctx.attempts,
+      onAttemptFailed: (error) => ctx.scheduler.attemptFailed(error),
+      signal: ctx.cancel,
+    },
   );
   const targetEtag = normalizeEtag(value.result.ETag);
   if (ctx.targetEtagsAreMd5 && targetEtag !== value.digest) {

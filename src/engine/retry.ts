@@ -8,7 +8,7 @@ export interface RetryPolicy {
   maxDelayMs?: number;
   /** Hears every failed attempt, retried or not (the scheduler reads the link's state from them). */
   onAttemptFailed?: (error: unknown) => void;
-  /** Aborted: no further attempt (a hedge of the same transfer finished first). */
+  /** Aborted: no further attempt, nor the wait for one (a hedge finished first, the copy was cancelled). */
   signal?: AbortSignal;
 }
 
@@ -47,7 +47,9 @@ export async function withRetries<T>(
       policy.onAttemptFailed?.(error);
       if (!isRetryable(error)) throw error;
       if (attempt >= policy.attempts) throw new RetriesExhaustedError(error, attempt);
-      await sleep(backoffDelay(attempt - 1, base, max));
+      await sleep(backoffDelay(attempt - 1, base, max), undefined, { signal: policy.signal }).catch(() => {
+        throw policy.signal?.reason;
+      });
     }
   }
 }

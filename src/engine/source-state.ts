@@ -87,10 +87,16 @@ export function isNotFound(error: unknown): boolean {
   );
 }
 
-/** HEAD the source; undefined when the key does not exist. */
-export async function headSource(source: BucketSide, key: string): Promise<SourceState | undefined> {
+/** HEAD the source; undefined when the key does not exist. `abortSignal` cancels it. */
+export async function headSource(
+  source: BucketSide,
+  key: string,
+  abortSignal?: AbortSignal,
+): Promise<SourceState | undefined> {
   try {
-    const head = await source.client.send(new HeadObjectCommand({ Bucket: source.bucket, Key: key }));
+    const head = await source.client.send(new HeadObjectCommand({ Bucket: source.bucket, Key: key }), {
+      abortSignal,
+    });
     return toSourceState(key, head, head.ContentLength ?? 0);
   } catch (error) {
     if (isNotFound(error)) return undefined;
@@ -174,10 +180,15 @@ export async function readSource(
 }
 
 /** The source's tags as an x-amz-tagging value, or undefined when it has none. */
-export async function readSourceTagging(source: BucketSide, state: SourceState): Promise<string | undefined> {
+export async function readSourceTagging(
+  source: BucketSide,
+  state: SourceState,
+  abortSignal?: AbortSignal,
+): Promise<string | undefined> {
   if (state.tagCount === 0) return undefined;
   const { TagSet } = await source.client.send(
     new GetObjectTaggingCommand({ Bucket: source.bucket, Key: state.key, VersionId: state.versionId }),
+    { abortSignal },
   );
   if (!TagSet?.length) return undefined;
   return TagSet.map(

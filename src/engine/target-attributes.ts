@@ -52,9 +52,15 @@ export interface TargetState {
   sourceEtag?: string;
 }
 
-export async function headTarget(target: BucketSide, key: string): Promise<TargetState | undefined> {
+export async function headTarget(
+  target: BucketSide,
+  key: string,
+  abortSignal?: AbortSignal,
+): Promise<TargetState | undefined> {
   try {
-    const head = await target.client.send(new HeadObjectCommand({ Bucket: target.bucket, Key: key }));
+    const head = await target.client.send(new HeadObjectCommand({ Bucket: target.bucket, Key: key }), {
+      abortSignal,
+    });
     const etag = normalizeEtag(head.ETag);
     const encrypted =
       Boolean(head.SSECustomerAlgorithm) || (head.ServerSideEncryption ?? "").startsWith("aws:kms");

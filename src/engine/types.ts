@@ -106,6 +106,17 @@ export interface ReplicateControl {
    * Lambda: the time left before the continuation margin).
    */
   stallBudgetMs?: () => number;
+  /**
+   * Aborted: the copy stops at once. Its transfers in flight are aborted, no part or attempt
+   * starts, a multipart upload stays for a later run to resume (as after a crash), and the outcome
+   * is `failed` with the signal's reason.
+   */
+  signal?: AbortSignal;
+  /**
+   * Hears the bytes this copy moves: sent to the target, or read again to prove a stored part.
+   * A driver's sign that the copy is alive (watch extends a message's visibility on it).
+   */
+  onProgress?: (bytes: number) => void;
 }
 
 export interface ProgressEvent {

@@ -1,11 +1,12 @@
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { SQSClient } from "@aws-sdk/client-sqs";
+import type { AwsCredentialIdentity } from "@aws-sdk/types";
 import type { SQSBatchResponse } from "aws-lambda";
-import { boundedRequestHandler } from "../aws/bounded-request-handler.js";
+import { serviceClientSettings } from "../aws/request-handler.js";
 import { createS3Client } from "../aws/s3-client.js";
 import { SecretConfigurationError, SecretCredentialsCache } from "../aws/target-secret.js";
-import { createEngine, type Engine, WHOLE_OBJECTS_PER_PART_SLOT } from "../engine/index.js";
+import { createEngine, WHOLE_OBJECTS_PER_PART_SLOT } from "../engine/index.js";
 import { type ClassifiedEvent, classifyEvent } from "../events/parse-events.js";
 import type { ParsedEvents, QueuedMessage } from "../events/tasks.js";
 import { type Deadline, deadlineOf, type InvocationClock, NO_DEADLINE } from "../worker/deadline.js";
@@ -14,15 +15,49 @@ import { processMessages, runParsedEvents } from "../worker/process-messages.js"
 import { backfillPage, syncObject, type TaskContext } from "../worker/run-task.js";
 import { metrics, recordConfigurationError } from "../worker/telemetry.js";
 import { type HandlerConfig, loadHandlerConfig } from "./handler-config.js";
+import { TargetEngines } from "./target-engines.js";
 
 interface Runtime {
   config: HandlerConfig;
   sqs: SQSClient;
   sns: SNSClient;
   secret: SecretCredentialsCache;
-  engine?: { engine: Engine; credentials: unknown };
+  engines: TargetEngines;
   /** Configuration problems this instance has announced already: one notice each, not one per batch. */
   announced: Set<string>;
+}
+
+/**
+ * Builds the engine for a set of target keys. The source client (the function's own role) is
+ * built once and shared by every engine; only the target's is built with the keys.
+ */
+function engineBuilder(config: HandlerConfig) {
+  const tuning = {
+    maxSockets: (config.engine.adaptiveMax ?? config.engine.concurrency) * WHOLE_OBJECTS_PER_PART_SLOT + 4,
+    maxAttempts: config.retryAttempts,
+    stallTimeoutMs: config.engine.stallTimeoutMs,
+  };
+  const source = {
+    client: createS3Client(
+      { region: config.sourceRegion, endpoint: config.sourceEndpoint },
+      tuning,
+      "source",
+    ),
+    bucket: config.sourceBucket,
+  };
+  return (credentials: AwsCredentialIdentity) => {
+    const target = createS3Client(
+      { region: config.targetRegion, endpoint: config.targetEndpoint, credentials },
+      tuning,
+      "target",
+    );
+    const engine = createEngine({
+      source,
+      target: { client: target, bucket: config.targetBucket },
+      options: config.engine,
+    });
+    return { engine, target };
+  };
 }
 
 let runtime: Promise<Runtime> | undefined;
@@ -31,14 +66,16 @@ let runtime: Promise<Runtime> | undefined;
 function init(): Promise<Runtime> {
   runtime ??= Promise.resolve().then(() => {
     const config = loadHandlerConfig();
+    const secret = new SecretCredentialsCache(
+      config.secretName,
+      new SecretsManagerClient(serviceClientSettings()),
+    );
     return {
       config,
-      sqs: new SQSClient({ requestHandler: boundedRequestHandler() }),
-      sns: new SNSClient({ requestHandler: boundedRequestHandler() }),
-      secret: new SecretCredentialsCache(
-        config.secretName,
-        new SecretsManagerClient({ requestHandler: boundedRequestHandler() }),
-      ),
+      sqs: new SQSClient(serviceClientSettings()),
+      sns: new SNSClient(serviceClientSettings()),
+      secret,
+      engines: new TargetEngines(() => secret.current(), engineBuilder(config)),
       announced: new Set<string>(),
     };
   });
@@ -48,43 +85,10 @@ function init(): Promise<Runtime> {
   return runtime;
 }
 
-/** The engine for the current target keys, rebuilt only when the keys change. */
-async function currentEngine(rt: Runtime): Promise<Engine> {
-  const credentials = await rt.secret.current();
-  if (rt.engine?.credentials === credentials) return rt.engine.engine;
-  const { config } = rt;
-  const tuning = {
-    maxSockets: (config.engine.adaptiveMax ?? config.engine.concurrency) * WHOLE_OBJECTS_PER_PART_SLOT + 4,
-    maxAttempts: config.retryAttempts,
-    stallTimeoutMs: config.engine.stallTimeoutMs,
-  };
-  const engine = createEngine({
-    source: {
-      client: createS3Client(
-        { region: config.sourceRegion, endpoint: config.sourceEndpoint },
-        tuning,
-        "source",
-      ),
-      bucket: config.sourceBucket,
-    },
-    target: {
-      client: createS3Client(
-        { region: config.targetRegion, endpoint: config.targetEndpoint, credentials },
-        tuning,
-        "target",
-      ),
-      bucket: config.targetBucket,
-    },
-    options: config.engine,
-  });
-  rt.engine = { engine, credentials };
-  return engine;
-}
-
 function taskContext(rt: Runtime, deadline: Deadline): TaskContext {
   return {
     config: rt.config,
-    engine: () => currentEngine(rt),
+    engine: () => rt.engines.current(),
     refreshTargetKeys: () => rt.secret.refresh(),
     sqs: rt.sqs,
     sns: rt.sns,
@@ -190,5 +194,6 @@ export async function handler(event: unknown, context?: InvocationClock): Promis
   } finally {
     // An invocation that only skipped or queued work has no metrics; publishing would warn.
     if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+    rt.engines.closeRetired();
   }
 }

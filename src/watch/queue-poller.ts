@@ -1,5 +1,4 @@
 import {
-  ChangeMessageVisibilityBatchCommand,
   DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
   type Message,
@@ -8,17 +7,28 @@ import {
 } from "@aws-sdk/client-sqs";
 import { backoffDelay, describeError } from "../engine/index.js";
 import type { QueuedMessage } from "../events/tasks.js";
+import type { TaskControl } from "../worker/run-task.js";
 import { logger } from "../worker/telemetry.js";
+import { inBatchesOfTen, MessageLeases } from "./message-leases.js";
 
 export interface QueuePollerOptions {
   sqs: SQSClient;
   queueUrl: string;
-  /** Messages in flight at most. */
-  concurrency: number;
-  /** Handles a batch; returns the ids of the messages that failed (left for redelivery). */
-  process(messages: QueuedMessage[]): Promise<string[]>;
-  /** Aborted: stop receiving; the batches in flight are finished (or paused) and settled. */
+  /** Messages in flight at most (asked before each receive: the engine adapts it to the link). */
+  concurrency: () => number;
+  /**
+   * Handles a batch, each message's tasks with the control its lease gives (cancel, progress);
+   * returns the ids of the messages that failed (left for redelivery).
+   */
+  process(messages: QueuedMessage[], controlOf: (id: string) => TaskControl | undefined): Promise<string[]>;
+  /** Aborted: stop receiving; the batches in flight get `graceMs` to settle, then are abandoned. */
   stop: AbortSignal;
+  /** The queue's visibility timeout in seconds. */
+  visibilityTimeout: number;
+  /** A message whose tasks moved no byte for this long is abandoned (see MessageLeases). */
+  abandonAfterMs: number;
+  /** How long the batches in flight get to settle after `stop`. */
+  graceMs: number;
   onReceived?(count: number): void;
   onSettled?(done: number, failed: number): void;
 }
@@ -33,6 +43,15 @@ const WAIT_SECONDS = 20;
 const RECEIVE_BACKOFF_BASE_MS = 500;
 const RECEIVE_BACKOFF_MAX_MS = 30_000;
 
+/**
+ * Abandoned work ends at once (its transfers are aborted); a request of it already under way is
+ * still bounded by its client's timeouts. Past this, the poller returns without it.
+ */
+const ABANDONED_SETTLE_MS = 5_000;
+
+/** With every slot taken, how often the poller asks again: the engine's slots may grow meanwhile. */
+const FULL_RECHECK_MS = 1_000;
+
 /** The queue's visibility timeout in seconds; also proves the queue exists and is reachable. */
 export async function queueVisibilityTimeout(sqs: SQSClient, queueUrl: string): Promise<number> {
   const out = await sqs.send(
@@ -41,42 +60,49 @@ export async function queueVisibilityTimeout(sqs: SQSClient, queueUrl: string): 
   return Number(out.Attributes?.VisibilityTimeout ?? 30);
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
+/** Resolves after `ms`, or at once when `signal` is aborted; never rejects. */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(done, ms);
     function done() {
       clearTimeout(timer);
-      signal.removeEventListener("abort", done);
+      signal?.removeEventListener("abort", done);
       resolve();
     }
-    signal.addEventListener("abort", done, { once: true });
+    signal?.addEventListener("abort", done, { once: true });
   });
 }
 
-async function inBatchesOfTen<T>(items: readonly T[], send: (batch: T[]) => Promise<void>): Promise<void> {
-  for (let start = 0; start < items.length; start += 10) await send(items.slice(start, start + 10));
+/** Whether `work` settles within `ms` (its outcome is the caller's to handle). */
+async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
+  const timer = new AbortController();
+  try {
+    return await Promise.race([work.then(() => true), sleep(ms, timer.signal).then(() => false)]);
+  } finally {
+    timer.abort();
+  }
 }
 
 /**
- * Runs one batch through `process`; deletes the messages that succeeded and leaves the failed ones
- * for the queue to deliver again. `working` (the heartbeat's receipt handles) forgets the batch.
+ * Runs one batch through `process`; deletes the messages that succeeded and leaves the failed and
+ * the abandoned ones for the queue to deliver again.
  */
-async function settleBatch(
-  options: QueuePollerOptions,
-  messages: Message[],
-  working: Map<string, string>,
-): Promise<void> {
+async function settleBatch(options: QueuePollerOptions, messages: Message[], leases: MessageLeases) {
   const { sqs, queueUrl } = options;
   const batch = messages.map((m) => ({ id: m.MessageId ?? "", body: m.Body ?? "" }));
+  const controls = new Map(messages.map((m) => [m.MessageId ?? "", leases.take(m)]));
   let failed: string[];
   try {
-    failed = await options.process(batch);
+    failed = await options.process(batch, (id) => controls.get(id));
   } catch (error) {
     logger.error("batch", { error: describeError(error) });
     failed = batch.map((m) => m.id);
   }
-  const succeeded = messages.filter((m) => !failed.includes(m.MessageId ?? ""));
-  for (const m of messages) working.delete(m.MessageId ?? "");
+  const succeeded = messages.filter((m) => {
+    const id = m.MessageId ?? "";
+    return !failed.includes(id) && !leases.wasAbandoned(id);
+  });
+  for (const m of messages) leases.release(m.MessageId ?? "");
   await inBatchesOfTen(succeeded, async (chunk) => {
     const out = await sqs.send(
       new DeleteMessageBatchCommand({
@@ -91,83 +117,72 @@ async function settleBatch(
   options.onSettled?.(succeeded.length, messages.length - succeeded.length);
 }
 
+/** Receives up to `room` messages; an empty list after a failed receive (logged, backed off). */
+async function receive(options: QueuePollerOptions, room: number, failures: { count: number }) {
+  try {
+    const out = await options.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: options.queueUrl,
+        MaxNumberOfMessages: Math.min(10, room),
+        WaitTimeSeconds: WAIT_SECONDS,
+      }),
+      { abortSignal: options.stop },
+    );
+    failures.count = 0;
+    return out.Messages ?? [];
+  } catch (error) {
+    if (options.stop.aborted) return [];
+    failures.count++;
+    logger.warn("receive", { error: describeError(error), failures: failures.count });
+    await sleep(backoffDelay(failures.count, RECEIVE_BACKOFF_BASE_MS, RECEIVE_BACKOFF_MAX_MS), options.stop);
+    return [];
+  }
+}
+
 /**
  * Long-polls the queue with the batch semantics of the Lambda event source: each batch goes
  * through `process`; the messages that succeeded are deleted, the failed ones are left alone, so
  * the queue delivers them again after the visibility timeout and, after its maxReceiveCount, moves
- * them to the dead-letter queue. While a message is being worked on, its visibility is extended
- * every third of the timeout, so a long copy is never handed to a second worker.
+ * them to the dead-letter queue. A message's visibility is extended while its tasks make progress
+ * and it is abandoned when they make none (see MessageLeases). Once `stop` is aborted, nothing more
+ * is received; what is still in flight after `graceMs` is abandoned.
  */
-export async function runQueuePoller(options: QueuePollerOptions, visibilityTimeout: number): Promise<void> {
-  const { sqs, queueUrl, stop } = options;
-  /** Receipt handles of the messages being worked on, for the heartbeat. */
-  const working = new Map<string, string>();
-  const heartbeat =
-    visibilityTimeout > 0
-      ? setInterval(
-          () => {
-            extendVisibility(sqs, queueUrl, [...working.values()], visibilityTimeout);
-          },
-          Math.max(1, Math.floor(visibilityTimeout / 3)) * 1000,
-        )
-      : undefined;
-  heartbeat?.unref();
-
+export async function runQueuePoller(options: QueuePollerOptions): Promise<void> {
+  const { stop } = options;
+  const leases = new MessageLeases({
+    sqs: options.sqs,
+    queueUrl: options.queueUrl,
+    visibilityTimeout: options.visibilityTimeout,
+    abandonAfterMs: options.abandonAfterMs,
+  });
   const running = new Set<Promise<void>>();
   let inFlight = 0;
-  let receiveFailures = 0;
-
-  while (!stop.aborted) {
-    const room = options.concurrency - inFlight;
-    if (room <= 0) {
-      await Promise.race(running);
-      continue;
+  const failures = { count: 0 };
+  try {
+    while (!stop.aborted) {
+      const room = options.concurrency() - inFlight;
+      if (room <= 0) {
+        await settlesWithin(Promise.race(running), FULL_RECHECK_MS);
+        continue;
+      }
+      const messages = await receive(options, room, failures);
+      if (messages.length === 0) continue;
+      options.onReceived?.(messages.length);
+      inFlight += messages.length;
+      const task: Promise<void> = settleBatch(options, messages, leases).finally(() => {
+        inFlight -= messages.length;
+        running.delete(task);
+      });
+      running.add(task);
     }
-    let messages: Message[];
-    try {
-      const out = await sqs.send(
-        new ReceiveMessageCommand({
-          QueueUrl: queueUrl,
-          MaxNumberOfMessages: Math.min(10, room),
-          WaitTimeSeconds: WAIT_SECONDS,
-        }),
-        { abortSignal: stop },
-      );
-      messages = out.Messages ?? [];
-      receiveFailures = 0;
-    } catch (error) {
-      if (stop.aborted) break;
-      receiveFailures++;
-      logger.warn("receive", { error: describeError(error), failures: receiveFailures });
-      await sleep(backoffDelay(receiveFailures, RECEIVE_BACKOFF_BASE_MS, RECEIVE_BACKOFF_MAX_MS), stop);
-      continue;
+    const settled = Promise.all(running);
+    if (!(await settlesWithin(settled, options.graceMs))) {
+      const seconds = Math.round(options.graceMs / 1000);
+      const abandoned = leases.abandonAll(`still running ${seconds} s after the stop`);
+      logger.warn("shutdown", { abandoned });
+      await settlesWithin(settled, ABANDONED_SETTLE_MS);
     }
-    if (messages.length === 0) continue;
-    options.onReceived?.(messages.length);
-    for (const m of messages) working.set(m.MessageId ?? "", m.ReceiptHandle ?? "");
-    inFlight += messages.length;
-    const task: Promise<void> = settleBatch(options, messages, working).finally(() => {
-      inFlight -= messages.length;
-      running.delete(task);
-    });
-    running.add(task);
+  } finally {
+    leases.close();
   }
-  await Promise.all(running);
-  if (heartbeat) clearInterval(heartbeat);
-}
-
-function extendVisibility(sqs: SQSClient, queueUrl: string, handles: string[], seconds: number): void {
-  if (handles.length === 0) return;
-  inBatchesOfTen(handles, async (chunk) => {
-    await sqs.send(
-      new ChangeMessageVisibilityBatchCommand({
-        QueueUrl: queueUrl,
-        Entries: chunk.map((handle, i) => ({
-          Id: String(i),
-          ReceiptHandle: handle,
-          VisibilityTimeout: seconds,
-        })),
-      }),
-    );
-  }).catch((error: unknown) => logger.warn("visibility", { error: describeError(error) }));
 }

@@ -13,7 +13,11 @@ export async function runWatch(setup: WatchSetup): Promise<number> {
   // Logs are JSON lines on stdout; on a terminal only warnings and errors, beside the status line.
   if (process.stdout.isTTY && !setup.quiet) logger.setLogLevel("WARN");
   const worker = startWorker(setup);
-  if (setup.events.kind === "queue") await watchQueue(worker, setup.events);
-  else await watchListen(worker, setup.events);
+  try {
+    if (setup.events.kind === "queue") await watchQueue(worker, setup.events);
+    else await watchListen(worker, setup.events);
+  } finally {
+    worker.close();
+  }
   return 0;
 }

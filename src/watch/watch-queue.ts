@@ -6,9 +6,18 @@ import { startStatusLine } from "./status-line.js";
 import type { QueueEvents } from "./watch-setup.js";
 import { onSignals, type WatchWorker } from "./watch-worker.js";
 
-/** `watch --queue-url`: long-polls the queue until SIGINT/SIGTERM, then finishes the batches in flight. */
+/**
+ * On SIGINT/SIGTERM the batches in flight get this long to settle (copies pause at a part boundary
+ * and queue their continuation); what still runs then is abandoned. At most the stall timeout (a
+ * part that moved nothing for that long is stalled anyway), and at most 20 s, so that the worker is
+ * gone within the 30 s that Kubernetes and ECS give a container before they kill it.
+ */
+const MAX_SHUTDOWN_GRACE_MS = 20_000;
+
+/** `watch --queue-url`: long-polls the queue until SIGINT/SIGTERM, then settles or abandons the batches in flight. */
 export async function watchQueue(worker: WatchWorker, { queueUrl }: QueueEvents): Promise<void> {
-  const { setup, stats, sqs } = worker;
+  const { setup, stats, sqs, engine } = worker;
+  const { stallTimeoutMs } = setup.engine;
   const visibilityTimeout = await queueVisibilityTimeout(sqs, queueUrl).catch((error: unknown) => {
     throw new PreflightError(`queue ${queueUrl}: ${describeError(error)}`);
   });
@@ -26,25 +35,27 @@ export async function watchQueue(worker: WatchWorker, { queueUrl }: QueueEvents)
     prefixFilter: setup.prefixFilter,
   });
   try {
-    await runQueuePoller(
-      {
-        sqs,
-        queueUrl,
-        concurrency: setup.engine.concurrency,
-        process: (messages) => worker.processBatch(messages),
-        stop: shutdown.signal,
-        onReceived: (count) => {
-          stats.received += count;
-          inFlight += count;
-        },
-        onSettled: (done, failed) => {
-          stats.done += done;
-          stats.failed += failed;
-          inFlight -= done + failed;
-        },
-      },
+    await runQueuePoller({
+      sqs,
+      queueUrl,
+      // --concurrency fixes it; otherwise as many messages as the engine copies objects at once.
+      concurrency:
+        setup.engine.adaptiveMax === undefined ? () => setup.engine.concurrency : () => engine.objectSlots(),
+      process: (messages, controlOf) => worker.processBatch(messages, controlOf),
+      stop: shutdown.signal,
       visibilityTimeout,
-    );
+      abandonAfterMs: 2 * stallTimeoutMs,
+      graceMs: Math.min(stallTimeoutMs, MAX_SHUTDOWN_GRACE_MS),
+      onReceived: (count) => {
+        stats.received += count;
+        inFlight += count;
+      },
+      onSettled: (done, failed) => {
+        stats.done += done;
+        stats.failed += failed;
+        inFlight -= done + failed;
+      },
+    });
   } finally {
     status.stop();
     shutdown.dispose();

@@ -1,11 +1,12 @@
 import { SNSClient } from "@aws-sdk/client-sns";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { queueRegion } from "../aws/queue-region.js";
-import { createEngine } from "../engine/index.js";
+import { serviceClientSettings } from "../aws/request-handler.js";
+import { createEngine, type Engine } from "../engine/index.js";
 import type { EventFilter } from "../events/s3-events.js";
 import type { QueuedMessage } from "../events/tasks.js";
 import { processMessages } from "../worker/process-messages.js";
-import type { TaskContext } from "../worker/run-task.js";
+import type { TaskContext, TaskControl } from "../worker/run-task.js";
 import { logger, metrics } from "../worker/telemetry.js";
 import { newStats, type WatchStats } from "./status-line.js";
 import type { WatchSetup } from "./watch-setup.js";
@@ -15,12 +16,18 @@ export interface WatchWorker {
   setup: WatchSetup;
   stats: WatchStats;
   sqs: SQSClient;
+  engine: Engine;
   /** The source bucket and prefix the worker syncs. */
   filter: EventFilter;
-  /** Runs a batch; returns the ids of the messages that failed. */
-  processBatch(messages: QueuedMessage[]): Promise<string[]>;
+  /** Runs a batch, each message's tasks with its control; returns the ids of the messages that failed. */
+  processBatch(
+    messages: QueuedMessage[],
+    controlOf?: (id: string) => TaskControl | undefined,
+  ): Promise<string[]>;
   /** Set on shutdown: a copy in flight starts no new part; it pauses and queues its continuation. */
   stopping: boolean;
+  /** Closes every client, ending what abandoned work still has on the wire, so the process can exit. */
+  close(): void;
 }
 
 export function startWorker(setup: WatchSetup): WatchWorker {
@@ -41,6 +48,7 @@ export function startWorker(setup: WatchSetup): WatchWorker {
     },
   });
   const sqs = new SQSClient({
+    ...serviceClientSettings(),
     region:
       (queueUrl ? queueRegion(queueUrl) : undefined) ??
       process.env.AWS_REGION ??
@@ -48,15 +56,20 @@ export function startWorker(setup: WatchSetup): WatchWorker {
       source.region,
     ...(source.credentials ? { credentials: source.credentials } : {}),
   });
+  const sns = new SNSClient(serviceClientSettings());
   const worker: WatchWorker = {
     setup,
     stats,
     sqs,
+    engine,
     filter: { bucket: source.bucket, prefix: setup.prefixFilter },
     stopping: false,
-    async processBatch(messages) {
+    close() {
+      for (const client of [sqs, sns, source.client, target.client]) client.destroy();
+    },
+    async processBatch(messages, controlOf) {
       try {
-        return await processMessages(ctx, messages);
+        return await processMessages(ctx, messages, controlOf);
       } finally {
         if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
       }
@@ -76,7 +89,7 @@ export function startWorker(setup: WatchSetup): WatchWorker {
     engine: async () => engine,
     refreshTargetKeys: async () => false,
     sqs,
-    sns: new SNSClient({}),
+    sns,
     deadline: { hasTimeForPart: () => !worker.stopping, stallBudgetMs: () => Number.POSITIVE_INFINITY },
   };
   return worker;

@@ -3,7 +3,7 @@ import { describeError, type Outcome } from "../engine/index.js";
 import { parseMessageBody } from "../events/parse-events.js";
 import type { ParsedEvents, QueuedMessage, SyncTask } from "../events/tasks.js";
 import { announceFailures, type FailedOutcome as Failed } from "./failure-notice.js";
-import { backfillPage, syncObject, type TaskContext } from "./run-task.js";
+import { backfillPage, syncObject, type TaskContext, type TaskControl } from "./run-task.js";
 import { logger } from "./telemetry.js";
 import type { WorkerSettings } from "./worker-settings.js";
 
@@ -15,25 +15,36 @@ import type { WorkerSettings } from "./worker-settings.js";
 type KeyRuns = Map<string, Promise<Outcome>>;
 
 /** Runs one task: an object's outcome, or nothing for a backfill page (which throws on failure). */
-function runTask(ctx: TaskContext, task: SyncTask, runs: KeyRuns): Promise<Outcome | undefined> {
+function runTask(
+  ctx: TaskContext,
+  task: SyncTask,
+  runs: KeyRuns,
+  control: TaskControl,
+): Promise<Outcome | undefined> {
   if (task.kind === "backfill") return backfillPage(ctx, task).then(() => undefined);
   let run = runs.get(task.key);
   if (!run) {
-    run = syncObject(ctx, task);
+    run = syncObject(ctx, task, control);
     runs.set(task.key, run);
   }
   return run;
 }
 
-/** Runs the tasks of parsed events; returns the objects that failed. Skipped events are logged. */
+/**
+ * Runs the tasks of parsed events; returns the objects that failed. Skipped events are logged.
+ * A key already running in `runs` (another message of the batch) keeps the control it started with.
+ */
 export async function runParsedEvents(
   ctx: TaskContext,
   parsed: ParsedEvents,
   runs: KeyRuns = new Map(),
+  control: TaskControl = {},
 ): Promise<Failed[]> {
   for (const skipped of parsed.skipped) logger.info("event", { ...skipped, outcome: "skipped" });
   const limit = pLimit(ctx.config.concurrency);
-  const outcomes = await Promise.all(parsed.tasks.map((task) => limit(() => runTask(ctx, task, runs))));
+  const outcomes = await Promise.all(
+    parsed.tasks.map((task) => limit(() => runTask(ctx, task, runs, control))),
+  );
   return outcomes.filter((outcome): outcome is Failed => outcome?.status === "failed");
 }
 
@@ -54,6 +65,7 @@ function onLastReceive(settings: WorkerSettings, message: QueuedMessage): boolea
 export async function processMessages(
   ctx: TaskContext,
   messages: readonly QueuedMessage[],
+  controlOf: (messageId: string) => TaskControl | undefined = () => undefined,
 ): Promise<string[]> {
   const filter = { bucket: ctx.config.sourceBucket, prefix: ctx.config.prefixFilter };
   const limit = pLimit(ctx.config.concurrency);
@@ -64,7 +76,8 @@ export async function processMessages(
     messages.map((message) =>
       limit(async () => {
         try {
-          const failures = await runParsedEvents(ctx, parseMessageBody(message.body, filter), runs);
+          const parsed = parseMessageBody(message.body, filter);
+          const failures = await runParsedEvents(ctx, parsed, runs, controlOf(message.id));
           if (failures.length === 0) return undefined;
           if (onLastReceive(ctx.config, message)) {
             const fresh = failures.filter((failure) => !announced.has(failure.key));

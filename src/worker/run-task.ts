@@ -1,6 +1,6 @@
 import type { SNSClient } from "@aws-sdk/client-sns";
 import type { SQSClient } from "@aws-sdk/client-sqs";
-import type { Engine, Outcome } from "../engine/index.js";
+import type { Engine, Outcome, ReplicateControl } from "../engine/index.js";
 import type { BackfillTask, ObjectTask, SyncTask } from "../events/tasks.js";
 import type { Deadline } from "./deadline.js";
 import { queueTasks } from "./task-queue.js";
@@ -18,6 +18,9 @@ export interface TaskContext {
   sns: SNSClient;
   deadline: Deadline;
 }
+
+/** What a driver gives the copies of one message: cancel them, hear them move bytes. */
+export type TaskControl = Pick<ReplicateControl, "signal" | "onProgress">;
 
 /** Errors that mean the target refused the keys: worth fetching the secret again, once. */
 function rejectsKeys(outcome: Outcome): boolean {
@@ -39,7 +42,11 @@ async function continueLater(ctx: TaskContext, task: ObjectTask): Promise<void> 
  * Makes the target key match the source key as it is now (level-triggered): copy it, skip it,
  * delete it (SYNC_DELETES), or pause before the deadline and queue a continuation.
  */
-export async function syncObject(ctx: TaskContext, task: ObjectTask): Promise<Outcome> {
+export async function syncObject(
+  ctx: TaskContext,
+  task: ObjectTask,
+  driver: TaskControl = {},
+): Promise<Outcome> {
   const startedAt = Date.now();
   const { config } = ctx;
   if (config.queueUrl && !ctx.deadline.hasTimeForPart()) {
@@ -48,9 +55,9 @@ export async function syncObject(ctx: TaskContext, task: ObjectTask): Promise<Ou
     recordOutcome(outcome, startedAt, task.eventTime);
     return outcome;
   }
-  const control = config.queueUrl
-    ? { shouldStartPart: ctx.deadline.hasTimeForPart, stallBudgetMs: ctx.deadline.stallBudgetMs }
-    : {};
+  const control: ReplicateControl = config.queueUrl
+    ? { ...driver, shouldStartPart: ctx.deadline.hasTimeForPart, stallBudgetMs: ctx.deadline.stallBudgetMs }
+    : driver;
   const replicate = async () =>
     (await ctx.engine()).replicate({ sourceKey: task.key, targetKey: task.key }, control);
   let outcome = await replicate();
