@@ -101,7 +101,8 @@ export function loadHandlerConfig(env: Env = process.env): HandlerConfig {
     );
   }
   const sizeCategory = (optional(env, "MAX_FILE_SIZE_CATEGORY") ?? "Under200MB") as SizeCategory;
-  if (!(sizeCategory in SIZE_CATEGORIES)) {
+  // Own keys only: `in` also finds what every object inherits (toString, __proto__).
+  if (!Object.hasOwn(SIZE_CATEGORIES, sizeCategory)) {
     throw new ConfigError(
       `environment variable MAX_FILE_SIZE_CATEGORY="${sizeCategory}" must be one of ${Object.keys(SIZE_CATEGORIES).join(", ")}`,
     );
