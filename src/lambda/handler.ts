@@ -146,9 +146,8 @@ async function respond(ctx: TaskContext, event: ClassifiedEvent): Promise<unknow
 export async function handler(event: unknown, context?: InvocationClock): Promise<unknown> {
   const rt = await init();
   const ctx = taskContext(rt, context ? deadlineOf(context) : NO_DEADLINE);
-  const filter = { bucket: rt.config.sourceBucket, prefix: rt.config.prefixFilter };
   try {
-    return await respond(ctx, classifyEvent(event, filter));
+    return await respond(ctx, classifyEvent(event, { bucket: rt.config.sourceBucket }));
   } finally {
     // An invocation that only skipped or queued work has no metrics; publishing would warn.
     if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();

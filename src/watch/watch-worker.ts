@@ -15,7 +15,7 @@ export interface WatchWorker {
   setup: WatchSetup;
   stats: WatchStats;
   sqs: SQSClient;
-  /** The source bucket and prefix the worker syncs. */
+  /** The source bucket the worker syncs (the prefix is checked on every task). */
   filter: EventFilter;
   /** Runs a batch; returns the ids of the messages that failed. */
   processBatch(messages: QueuedMessage[]): Promise<string[]>;
@@ -52,7 +52,7 @@ export function startWorker(setup: WatchSetup): WatchWorker {
     setup,
     stats,
     sqs,
-    filter: { bucket: source.bucket, prefix: setup.prefixFilter },
+    filter: { bucket: source.bucket },
     stopping: false,
     async processBatch(messages) {
       try {

@@ -1,21 +1,22 @@
 import pLimit from "p-limit";
-import { describeError, type Outcome } from "../engine/index.js";
+import { describeError } from "../engine/index.js";
 import { parseMessageBody } from "../events/parse-events.js";
 import type { ParsedEvents, QueuedMessage, SyncTask } from "../events/tasks.js";
 import { backfillPage, syncObject, type TaskContext } from "./run-task.js";
+import type { TaskOutcome } from "./task-scope.js";
 import { logger } from "./telemetry.js";
 
-type Failed = Extract<Outcome, { status: "failed" }>;
+type Failed = Extract<TaskOutcome, { status: "failed" }>;
 
 /**
  * Object tasks of one batch, by key. Every event of a batch happened before the batch was read,
  * so one look at a key serves all its events: the same key is never synced twice at once (no
  * copy racing a delete of the same key) and duplicates cost nothing.
  */
-type KeyRuns = Map<string, Promise<Outcome>>;
+type KeyRuns = Map<string, Promise<TaskOutcome>>;
 
 /** Runs one task: an object's outcome, or nothing for a backfill page (which throws on failure). */
-function runTask(ctx: TaskContext, task: SyncTask, runs: KeyRuns): Promise<Outcome | undefined> {
+function runTask(ctx: TaskContext, task: SyncTask, runs: KeyRuns): Promise<TaskOutcome | undefined> {
   if (task.kind === "backfill") return backfillPage(ctx, task).then(() => undefined);
   let run = runs.get(task.key);
   if (!run) {
@@ -46,7 +47,7 @@ export async function processMessages(
   ctx: TaskContext,
   messages: readonly QueuedMessage[],
 ): Promise<string[]> {
-  const filter = { bucket: ctx.config.sourceBucket, prefix: ctx.config.prefixFilter };
+  const filter = { bucket: ctx.config.sourceBucket };
   const limit = pLimit(ctx.config.concurrency);
   const runs: KeyRuns = new Map();
   const failed = await Promise.all(
