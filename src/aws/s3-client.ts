@@ -1,6 +1,11 @@
 import { S3Client } from "@aws-sdk/client-s3";
 import { fromIni } from "@aws-sdk/credential-providers";
-import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, Logger } from "@aws-sdk/types";
+import type {
+  AwsCredentialIdentity,
+  AwsCredentialIdentityProvider,
+  Logger,
+  ParsedIniData,
+} from "@aws-sdk/types";
 import { loadSharedConfigFiles } from "@smithy/shared-ini-file-loader";
 import { labelError } from "../engine/errors.js";
 import { timedRequestHandler } from "./request-handler.js";
@@ -36,15 +41,19 @@ export async function resolveSide(side: SideSettings, defaultRegion: string): Pr
   let region = side.region;
   let endpoint = side.endpoint;
   let credentials = side.credentials;
-  if (side.profile) {
+  const name = side.profile;
+  if (name) {
     const { configFile, credentialsFile } = await loadSharedConfigFiles();
-    const profile = { ...credentialsFile[side.profile], ...configFile[side.profile] };
-    if (!configFile[side.profile] && !credentialsFile[side.profile]) {
-      throw new Error(`profile "${side.profile}" is not in the shared AWS config or credentials file`);
+    // Own keys only: a plain lookup also finds what every object inherits (toString, constructor).
+    const own = (file: ParsedIniData) => (Object.hasOwn(file, name) ? file[name] : undefined);
+    const [fromConfig, fromCredentials] = [own(configFile), own(credentialsFile)];
+    if (!fromConfig && !fromCredentials) {
+      throw new Error(`profile "${name}" is not in the shared AWS config or credentials file`);
     }
+    const profile = { ...fromCredentials, ...fromConfig };
     region ??= profile.region;
     endpoint ??= profile.endpoint_url;
-    credentials ??= fromIni({ profile: side.profile });
+    credentials ??= fromIni({ profile: name });
   }
   return {
     region: region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? defaultRegion,

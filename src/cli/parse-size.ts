@@ -17,7 +17,9 @@ const UNITS: Record<string, number> = {
 /** `8MiB`, `64MB`, `5242880`: decimal (MB) and binary (MiB) units; bare K/M/G are binary. */
 export function parseSize(text: string, what: string): number {
   const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
-  const unit = UNITS[(match?.[2] ?? "").toLowerCase()];
+  const name = (match?.[2] ?? "").toLowerCase();
+  // Own keys only: a plain lookup also finds what every object inherits ("constructor").
+  const unit = Object.hasOwn(UNITS, name) ? UNITS[name] : undefined;
   if (!match || unit === undefined) {
     throw new UsageError(`${what} "${text}" is not a size (examples: 8MiB, 64MB, 5242880)`);
   }

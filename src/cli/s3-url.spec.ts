@@ -43,5 +43,7 @@ describe("parseSize", () => {
 
   it("rejects what is not a size", () => {
     expect(() => parseSize("lots", "--part-size")).toThrow(/--part-size "lots" is not a size/);
+    // A name every object inherits is no unit.
+    expect(() => parseSize("8constructor", "--part-size")).toThrow(/"8constructor" is not a size/);
   });
 });

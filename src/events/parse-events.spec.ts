@@ -3,7 +3,7 @@ import { MalformedEventError } from "./event-fields.js";
 import { classifyEvent, parseMessageBody } from "./parse-events.js";
 import { decodeNotificationKey } from "./s3-events.js";
 
-const filter = { bucket: "src-bucket", prefix: "data/" };
+const filter = { bucket: "src-bucket" };
 
 const eventBridge = (key: string, bucket = "src-bucket", detailType = "Object Created") => ({
   version: "0",
@@ -60,12 +60,12 @@ describe("parseMessageBody", () => {
     expect(parsed.tasks).toMatchObject([{ kind: "object", key: "data/x" }]);
   });
 
-  it("skips other buckets and keys outside the prefix", () => {
+  it("skips other buckets; the prefix is the task's to check, as for every other task", () => {
     expect(parseMessageBody(JSON.stringify(eventBridge("data/x", "other")), filter).skipped).toEqual([
       { bucket: "other", key: "data/x", reason: "other-bucket" },
     ]);
-    expect(parseMessageBody(JSON.stringify(notification("logs/x")), filter).skipped).toEqual([
-      { bucket: "src-bucket", key: "logs/x", reason: "outside-prefix" },
+    expect(parseMessageBody(JSON.stringify(notification("logs/x")), filter).tasks).toMatchObject([
+      { kind: "object", key: "logs/x" },
     ]);
   });
 

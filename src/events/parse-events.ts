@@ -40,8 +40,8 @@ function sqsMessages(event: unknown): QueuedMessage[] | undefined {
 }
 
 /**
- * Tells which shape `event` is and reads it; S3 events are filtered to the source bucket and
- * prefix. A shape recognised but malformed throws MalformedEventError naming the field.
+ * Tells which shape `event` is and reads it; S3 events are filtered to the source bucket. A shape
+ * recognised but malformed throws MalformedEventError naming the field.
  */
 export function classifyEvent(event: unknown, filter: EventFilter): ClassifiedEvent {
   const messages = sqsMessages(event);

@@ -1,9 +1,12 @@
 import { field, MalformedEventError, text } from "./event-fields.js";
 import type { ParsedEvents, SkippedEvent, SyncTask } from "./tasks.js";
 
+/**
+ * What an event must name to be this worker's: its source bucket. The key's prefix is checked on
+ * every task, whatever delivered it (src/worker/task-scope.ts), not here.
+ */
 export interface EventFilter {
   bucket: string;
-  prefix: string;
 }
 
 /**
@@ -25,7 +28,6 @@ function filtered(
   eventTime?: string,
 ): SyncTask | SkippedEvent {
   if (bucket !== filter.bucket) return { bucket, key, reason: "other-bucket" };
-  if (!key.startsWith(filter.prefix)) return { bucket, key, reason: "outside-prefix" };
   return { kind: "object", key, ...(eventTime ? { eventTime } : {}) };
 }
 

@@ -24,11 +24,11 @@ export interface QueuedMessage {
   receiveCount?: number;
 }
 
-/** An event for another bucket or outside the prefix filter: acknowledged and logged, not failed. */
+/** An event for another bucket, or S3's test event: acknowledged and logged, not failed. */
 export interface SkippedEvent {
   key: string;
   bucket: string;
-  reason: "other-bucket" | "outside-prefix" | "test-event";
+  reason: "other-bucket" | "test-event";
 }
 
 export interface ParsedEvents {

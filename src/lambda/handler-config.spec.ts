@@ -60,6 +60,10 @@ describe("loadHandlerConfig", () => {
     [{ ENABLE_SNS_NOTIFICATION: "yes" }, /ENABLE_SNS_NOTIFICATION="yes" must be true or false/],
     [{ ENABLE_SNS_NOTIFICATION: "true" }, /SNS_TOPIC_ARN is required/],
     [{ MAX_FILE_SIZE_CATEGORY: "Huge" }, /MAX_FILE_SIZE_CATEGORY="Huge" must be one of/],
+    // Names every object inherits are no category either.
+    [{ MAX_FILE_SIZE_CATEGORY: "toString" }, /MAX_FILE_SIZE_CATEGORY="toString" must be one of/],
+    [{ MAX_FILE_SIZE_CATEGORY: "__proto__" }, /MAX_FILE_SIZE_CATEGORY="__proto__" must be one of/],
+    [{ MAX_FILE_SIZE_CATEGORY: "constructor" }, /MAX_FILE_SIZE_CATEGORY="constructor" must be one of/],
     [{ QUEUE_URL: "queue" }, /QUEUE_URL="queue" is not an http\(s\) URL/],
     [{ TARGET_SSE: "rot13" }, /TARGET_SSE="rot13"/],
   ])("names the variable that is wrong: %o", (override, message) => {

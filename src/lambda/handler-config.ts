@@ -107,7 +107,8 @@ const STALL_TIMEOUT_MS = 30_000;
 export function loadHandlerConfig(env: Env = process.env): HandlerConfig {
   const retryAttempts = wholeNumber(env, "RETRY_ATTEMPTS", 2, 10) ?? 3;
   const sizeCategory = (optional(env, "MAX_FILE_SIZE_CATEGORY") ?? "Under200MB") as SizeCategory;
-  if (!(sizeCategory in SIZE_CATEGORIES)) {
+  // Own keys only: `in` also finds what every object inherits (toString, __proto__).
+  if (!Object.hasOwn(SIZE_CATEGORIES, sizeCategory)) {
     throw new ConfigError(
       `environment variable MAX_FILE_SIZE_CATEGORY="${sizeCategory}" must be one of ${Object.keys(SIZE_CATEGORIES).join(", ")}`,
     );

@@ -13,6 +13,7 @@ import { type Deadline, deadlineOf, type InvocationClock, NO_DEADLINE } from "..
 import { announceConfigurationError, announceFailures } from "../worker/failure-notice.js";
 import { processMessages, runParsedEvents } from "../worker/process-messages.js";
 import { backfillPage, syncObject, type TaskContext } from "../worker/run-task.js";
+import type { TaskOutcome } from "../worker/task-scope.js";
 import { metrics, recordConfigurationError } from "../worker/telemetry.js";
 import { type HandlerConfig, loadHandlerConfig } from "./handler-config.js";
 import { TargetEngines } from "./target-engines.js";
@@ -101,16 +102,35 @@ async function handleSqsBatch(ctx: TaskContext, messages: QueuedMessage[]): Prom
   return { batchItemFailures: failed.map((id) => ({ itemIdentifier: id })) };
 }
 
-/** The manual test of the original template: `{"test_key": "path/to/key"}`. */
+/** Whether the manual test's key counts as synced, and the words for its answer. */
+function testKeyVerdict(outcome: TaskOutcome, prefixFilter: string): { ok: boolean; detail: string } {
+  switch (outcome.status) {
+    case "failed":
+      return { ok: false, detail: outcome.error };
+    case "skipped":
+      if (outcome.reason === "source-missing") return { ok: false, detail: "source object does not exist" };
+      if (outcome.reason === "outside-prefix") {
+        return { ok: false, detail: `outside S3PrefixFilter "${prefixFilter}"` };
+      }
+      return { ok: true, detail: "already in sync" };
+    default:
+      return { ok: true, detail: outcome.status };
+  }
+}
+
+/**
+ * The manual test of the original template, `{"test_key": "path/to/key"}`, answered in its shape.
+ * A probe never deletes: a key missing at the source is reported failed, whatever SYNC_DELETES says.
+ */
 async function handleTestKey(ctx: TaskContext, key: string) {
-  const outcome = await syncObject(ctx, { kind: "object", key });
-  const ok = outcome.status !== "failed";
-  const message = ok
-    ? `${key}: ${outcome.status === "skipped" ? `skipped (${outcome.reason})` : outcome.status}`
-    : `${key}: ${outcome.error}`;
+  const probe = { ...ctx, config: { ...ctx.config, syncDeletes: false } };
+  const { ok, detail } = testKeyVerdict(
+    await syncObject(probe, { kind: "object", key }),
+    ctx.config.prefixFilter,
+  );
   return {
     statusCode: ok ? 200 : 500,
-    body: { message, results: { success: ok ? [key] : [], failed: ok ? [] : [key] } },
+    body: { message: `${key}: ${detail}`, results: { success: ok ? [key] : [], failed: ok ? [] : [key] } },
   };
 }
 
@@ -185,9 +205,8 @@ function configurationFailure(event: ClassifiedEvent, error: SecretConfiguration
 export async function handler(event: unknown, context?: InvocationClock): Promise<unknown> {
   const rt = await init();
   const ctx = taskContext(rt, context ? deadlineOf(context) : NO_DEADLINE);
-  const filter = { bucket: rt.config.sourceBucket, prefix: rt.config.prefixFilter };
   try {
-    const classified = classifyEvent(event, filter);
+    const classified = classifyEvent(event, { bucket: rt.config.sourceBucket });
     const keysProblem = classified.shape === "unrecognised" ? undefined : await unreadableTargetKeys(rt);
     if (keysProblem) return configurationFailure(classified, keysProblem);
     return await respond(ctx, classified);

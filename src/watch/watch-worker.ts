@@ -17,7 +17,7 @@ export interface WatchWorker {
   stats: WatchStats;
   sqs: SQSClient;
   engine: Engine;
-  /** The source bucket and prefix the worker syncs. */
+  /** The source bucket the worker syncs (the prefix is checked on every task). */
   filter: EventFilter;
   /** Runs a batch, each message's tasks with its control; returns the ids of the messages that failed. */
   processBatch(
@@ -62,7 +62,7 @@ export function startWorker(setup: WatchSetup): WatchWorker {
     stats,
     sqs,
     engine,
-    filter: { bucket: source.bucket, prefix: setup.prefixFilter },
+    filter: { bucket: source.bucket },
     stopping: false,
     close() {
       for (const client of [sqs, sns, source.client, target.client]) client.destroy();

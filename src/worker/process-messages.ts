@@ -1,9 +1,10 @@
 import pLimit from "p-limit";
-import { describeError, type Outcome } from "../engine/index.js";
+import { describeError } from "../engine/index.js";
 import { parseMessageBody } from "../events/parse-events.js";
 import type { ParsedEvents, QueuedMessage, SyncTask } from "../events/tasks.js";
 import { announceFailures, type FailedOutcome as Failed } from "./failure-notice.js";
 import { backfillPage, syncObject, type TaskContext, type TaskControl } from "./run-task.js";
+import type { TaskOutcome } from "./task-scope.js";
 import { logger } from "./telemetry.js";
 import type { WorkerSettings } from "./worker-settings.js";
 
@@ -12,7 +13,7 @@ import type { WorkerSettings } from "./worker-settings.js";
  * so one look at a key serves all its events: the same key is never synced twice at once (no
  * copy racing a delete of the same key) and duplicates cost nothing.
  */
-type KeyRuns = Map<string, Promise<Outcome>>;
+type KeyRuns = Map<string, Promise<TaskOutcome>>;
 
 /** Runs one task: an object's outcome, or nothing for a backfill page (which throws on failure). */
 function runTask(
@@ -20,7 +21,7 @@ function runTask(
   task: SyncTask,
   runs: KeyRuns,
   control: TaskControl,
-): Promise<Outcome | undefined> {
+): Promise<TaskOutcome | undefined> {
   if (task.kind === "backfill") return backfillPage(ctx, task).then(() => undefined);
   let run = runs.get(task.key);
   if (!run) {
@@ -67,7 +68,7 @@ export async function processMessages(
   messages: readonly QueuedMessage[],
   controlOf: (messageId: string) => TaskControl | undefined = () => undefined,
 ): Promise<string[]> {
-  const filter = { bucket: ctx.config.sourceBucket, prefix: ctx.config.prefixFilter };
+  const filter = { bucket: ctx.config.sourceBucket };
   const limit = pLimit(ctx.config.concurrency);
   const runs: KeyRuns = new Map();
   // Two messages of one batch for the same key share its outcome, and so its one notice.

@@ -4,6 +4,7 @@ import type { Engine, Outcome, ReplicateControl } from "../engine/index.js";
 import type { BackfillTask, ObjectTask, SyncTask } from "../events/tasks.js";
 import type { Deadline } from "./deadline.js";
 import { queueTasks } from "./task-queue.js";
+import { backfillPrefix, outsideScope, type TaskOutcome } from "./task-scope.js";
 import { logger, recordOutcome } from "./telemetry.js";
 import type { WorkerSettings } from "./worker-settings.js";
 
@@ -40,15 +41,22 @@ async function continueLater(ctx: TaskContext, task: ObjectTask): Promise<void> 
 
 /**
  * Makes the target key match the source key as it is now (level-triggered): copy it, skip it,
- * delete it (SYNC_DELETES), or pause before the deadline and queue a continuation.
+ * delete it (SYNC_DELETES), or pause before the deadline and queue a continuation. Every object
+ * task of every driver comes through here, so a key outside the prefix filter is refused here,
+ * before anything is read or written.
  */
 export async function syncObject(
   ctx: TaskContext,
   task: ObjectTask,
   driver: TaskControl = {},
-): Promise<Outcome> {
+): Promise<TaskOutcome> {
   const startedAt = Date.now();
   const { config } = ctx;
+  const outside = outsideScope(config, task.key);
+  if (outside) {
+    recordOutcome(outside, startedAt, task.eventTime);
+    return outside;
+  }
   if (config.queueUrl && !ctx.deadline.hasTimeForPart()) {
     await continueLater(ctx, task);
     const outcome: Outcome = { status: "paused", key: task.key, size: 0, bytes: 0 };
@@ -73,13 +81,6 @@ export async function syncObject(
 export interface BackfillResult {
   queued: number;
   nextPage: boolean;
-}
-
-/** The prefix a backfill lists: the request's, narrowed to S3_PREFIX_FILTER; undefined when they do not overlap. */
-export function backfillPrefix(requested: string, filter: string): string | undefined {
-  if (requested.startsWith(filter)) return requested;
-  if (filter.startsWith(requested)) return filter;
-  return undefined;
 }
 
 /** Lists one page of the source and queues one task per key, plus the next page as a task of its own. */

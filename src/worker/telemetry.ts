@@ -1,13 +1,13 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
-import type { Outcome } from "../engine/index.js";
 import { METRIC, METRIC_NAMESPACE, SERVICE_NAME } from "./metric-names.js";
+import type { TaskOutcome } from "./task-scope.js";
 
 export const logger = new Logger({ serviceName: SERVICE_NAME });
 export const metrics = new Metrics({ namespace: METRIC_NAMESPACE, serviceName: SERVICE_NAME });
 
 /** One log line and the metrics for one object, whatever became of it. */
-export function recordOutcome(outcome: Outcome, startedAt: number, eventTime: string | undefined): void {
+export function recordOutcome(outcome: TaskOutcome, startedAt: number, eventTime: string | undefined): void {
   const durationMs = Date.now() - startedAt;
   const bytes = outcome.status === "copied" || outcome.status === "paused" ? outcome.bytes : 0;
   const fields: Record<string, unknown> = {

@@ -140,20 +140,6 @@ describe("event shapes", () => {
     for (const key of all) await expectSameObject(s, key);
   });
 
-  it("answers the original manual test payload in its original shape", async () => {
-    const s = await setup({ S3_PREFIX_FILTER: "" });
-    await putObject(pair.sourceClient, s.sourceBucket, "test/sample.txt", Buffer.from("hello"));
-    const handler = coldStart(s.env);
-    expect(await handler({ test_key: "test/sample.txt" })).toEqual({
-      statusCode: 200,
-      body: {
-        message: "test/sample.txt: copied",
-        results: { success: ["test/sample.txt"], failed: [] },
-      },
-    });
-    await expectSameObject(s, "test/sample.txt");
-  });
-
   it("acknowledges events for other buckets and outside the prefix without copying", async () => {
     const s = await setup();
     await putObject(pair.sourceClient, s.sourceBucket, "logs/outside.txt", bytesOf(10));
@@ -164,6 +150,112 @@ describe("event shapes", () => {
     ]);
     expect(failedIds(await handler(batch))).toEqual([]);
     expect(await listKeys(pair.targetClient, s.targetBucket)).toEqual([]);
+  });
+});
+
+/**
+ * A function scoped to w/ with deletes on. On the target, z/important.txt has no source object
+ * (a sync would delete it) and z/changed.txt differs from the source's (a sync would overwrite it).
+ */
+async function scopedSetup() {
+  const queue = await createQueueWithDlq(pair.moto, `scope-${Date.now()}`, 3);
+  const s = await setup({
+    S3_PREFIX_FILTER: "w/",
+    SYNC_DELETES: "true",
+    QUEUE_URL: queue.queueUrl,
+  });
+  const kept = new Map([
+    ["z/important.txt", Buffer.from("the target's own")],
+    ["z/changed.txt", Buffer.from("the target's version")],
+  ]);
+  for (const [key, body] of kept) await putObject(pair.targetClient, s.targetBucket, key, body);
+  await putObject(pair.sourceClient, s.sourceBucket, "z/changed.txt", Buffer.from("the source's version"));
+  return { s, queue, kept };
+}
+
+async function expectKept(s: Setup, kept: Map<string, Buffer>): Promise<void> {
+  for (const [key, body] of kept) {
+    expect((await getBytes(pair.targetClient, s.targetBucket, key)).equals(body), key).toBe(true);
+  }
+}
+
+describe("scope", () => {
+  it("never reads, copies or deletes a key outside S3_PREFIX_FILTER, whatever names it", async () => {
+    const { s, queue, kept } = await scopedSetup();
+    await putObject(pair.sourceClient, s.sourceBucket, "w/in.txt", bytesOf(10));
+    const outside = [...kept.keys()];
+    const handler = coldStart(s.env);
+    const task = (key: string) => JSON.stringify({ s3xsyncTask: { kind: "object", key } });
+    const batch = sqsEvent([
+      ...outside.map((key) => JSON.stringify(eventBridgeEvent(s.sourceBucket, key, "Object Deleted"))),
+      JSON.stringify(s3Notification(s.sourceBucket, outside, "ObjectRemoved:Delete")),
+      ...outside.map(task),
+      JSON.stringify({ s3xsyncTask: { kind: "backfill", prefix: "z/" } }),
+      JSON.stringify(eventBridgeEvent(s.sourceBucket, "w/in.txt")),
+    ]);
+    expect(failedIds(await handler(batch))).toEqual([]);
+    await expectKept(s, kept);
+    for (const key of outside) {
+      await handler(eventBridgeEvent(s.sourceBucket, key, "Object Deleted"));
+      expect(await handler({ test_key: key })).toMatchObject({
+        statusCode: 500,
+        body: { results: { success: [], failed: [key] } },
+      });
+    }
+    await handler(s3Notification(s.sourceBucket, outside, "ObjectRemoved:Delete"));
+    expect(await handler({ backfill: { prefix: "z/" } })).toMatchObject({ body: { queued: 0 } });
+    // The handler's own task messages come through its queue only.
+    await expect(handler(JSON.parse(task("z/important.txt")))).rejects.toThrow(/unrecognised event/);
+
+    await expectKept(s, kept);
+    await expectSameObject(s, "w/in.txt");
+    // Nothing was queued for them either: no continuation, no backfill page.
+    expect(await drainQueue(pair.moto, queue.queueUrl, { waitSeconds: 1 })).toEqual([]);
+  });
+});
+
+describe("the manual test", () => {
+  it("answers in the original's shape: copied, already in sync, or failed with the reason", async () => {
+    const { s, kept } = await scopedSetup();
+    await putObject(pair.sourceClient, s.sourceBucket, "w/sample.txt", Buffer.from("hello"));
+    await putObject(pair.targetClient, s.targetBucket, "w/gone.txt", Buffer.from("keep me"));
+    const handler = coldStart(s.env);
+    const answer = (ok: boolean, key: string, message: string) => ({
+      statusCode: ok ? 200 : 500,
+      body: { message: `${key}: ${message}`, results: { success: ok ? [key] : [], failed: ok ? [] : [key] } },
+    });
+    expect(await handler({ test_key: "w/sample.txt" })).toEqual(answer(true, "w/sample.txt", "copied"));
+    expect(await handler({ test_key: "w/sample.txt" })).toEqual(
+      answer(true, "w/sample.txt", "already in sync"),
+    );
+    await expectSameObject(s, "w/sample.txt");
+    // A probe never deletes, even with SYNC_DELETES on: the target keeps its object.
+    expect(await handler({ test_key: "w/gone.txt" })).toEqual(
+      answer(false, "w/gone.txt", "source object does not exist"),
+    );
+    expect((await getBytes(pair.targetClient, s.targetBucket, "w/gone.txt")).toString()).toBe("keep me");
+    expect(await handler({ test_key: "z/important.txt" })).toEqual(
+      answer(false, "z/important.txt", 'outside S3PrefixFilter "w/"'),
+    );
+    await expectKept(s, kept);
+  });
+
+  it("answers a key outside the prefix without a call to S3 or Secrets Manager", async () => {
+    // Every endpoint refuses connections and the secret does not exist: any call would fail otherwise.
+    const s = await setup({
+      S3_PREFIX_FILTER: "w/",
+      SOURCE_ENDPOINT: "http://127.0.0.1:9",
+      TARGET_ENDPOINT: "http://127.0.0.1:9",
+      SECRETS_MANAGER_SECRET_NAME: "no-such-secret",
+    });
+    const handler = coldStart(s.env);
+    expect(await handler({ test_key: "z/x.txt" })).toEqual({
+      statusCode: 500,
+      body: {
+        message: 'z/x.txt: outside S3PrefixFilter "w/"',
+        results: { success: [], failed: ["z/x.txt"] },
+      },
+    });
   });
 });
 

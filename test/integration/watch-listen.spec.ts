@@ -27,15 +27,20 @@ function minioEvent(bucket: string, key: string) {
   return JSON.stringify({ EventName: "s3:ObjectCreated:Put", Key: `${bucket}/${key}`, ...event });
 }
 
+/** Fresh buckets, a journal directory and a free port for one worker. */
+async function listenSetup() {
+  const [sourceBucket, targetBucket] = await Promise.all([
+    createBucket(pair.sourceClient, "lsrc"),
+    createBucket(pair.targetClient, "ldst"),
+  ]);
+  const journal = await mkdtemp(join(tmpdir(), "s3xsync-journal-"));
+  dirs.push(journal);
+  return { sourceBucket, targetBucket, journal, port: await freePort() };
+}
+
 describe("watch --listen", () => {
   it("journals accepted events so a restarted worker still does them", async () => {
-    const [sourceBucket, targetBucket] = await Promise.all([
-      createBucket(pair.sourceClient, "lsrc"),
-      createBucket(pair.targetClient, "ldst"),
-    ]);
-    const journal = await mkdtemp(join(tmpdir(), "s3xsync-journal-"));
-    dirs.push(journal);
-    const port = await freePort();
+    const { sourceBucket, targetBucket, journal, port } = await listenSetup();
     const args = [
       `s3://${sourceBucket}`,
       `s3://${targetBucket}`,
@@ -79,5 +84,41 @@ describe("watch --listen", () => {
     expect((await worker.stop("SIGTERM")).code).toBe(0);
     worker = undefined;
     expect(await readdir(join(journal, "pending"))).toEqual([]);
+  });
+});
+
+describe("watch --listen scoped to a prefix", () => {
+  it("with --delete, never touches a key outside it, whatever a POST names", async () => {
+    const { sourceBucket, targetBucket, journal, port } = await listenSetup();
+    const kept = Buffer.from("the target's own");
+    await putObject(pair.targetClient, targetBucket, "z/important.txt", kept);
+    await putObject(pair.sourceClient, sourceBucket, "w/marker.txt", bytesOf(10));
+    const listen = ["--listen", `127.0.0.1:${port}`, "--journal", journal, "--delete"];
+    worker = startWatch(
+      [`s3://${sourceBucket}/w/`, `s3://${targetBucket}`, ...listen, ...pair.profiles.args],
+      pair.profiles.env,
+    );
+    await worker.waitFor((line) => line.message === "watch", "start");
+
+    const bodies = [
+      JSON.stringify({ s3xsyncTask: { kind: "object", key: "z/important.txt" } }),
+      JSON.stringify(s3Notification(sourceBucket, ["z/important.txt"], "ObjectRemoved:Delete")),
+      minioEvent(sourceBucket, "w/marker.txt"),
+    ];
+    for (const body of bodies) {
+      const answer = await fetch(`http://127.0.0.1:${port}/`, { method: "POST", body });
+      expect(answer.status).toBe(200);
+      await answer.arrayBuffer();
+    }
+    await worker.waitFor(objectLog("w/marker.txt", "copied"), "the marker copied");
+    const refused = objectLog("z/important.txt", "skipped:outside-prefix");
+    const current = worker;
+    await worker.waitFor(() => current.lines.filter(refused).length === 2, "both bodies refused");
+    expect((await getBytes(pair.targetClient, targetBucket, "z/important.txt")).equals(kept)).toBe(true);
+    expect((await worker.stop("SIGTERM")).code).toBe(0);
+    worker = undefined;
+    // Refused events are done, not retried: the journal holds none of them.
+    expect(await readdir(join(journal, "pending"))).toEqual([]);
+    expect(await readdir(join(journal, "failed"))).toEqual([]);
   });
 });

@@ -103,14 +103,34 @@ describe("watch --queue-url", () => {
     expect(await drainQueue(pair.moto, s.queue.queueUrl, { waitSeconds: 3 })).toEqual([]);
     expect((await listKeys(pair.targetClient, s.targetBucket)).sort()).toEqual([...keys].sort());
     for (const key of keys) await expectSame(s.sourceBucket, s.targetBucket, key);
-    expect(
-      worker.lines.some((line) => line.key === "logs/outside.txt" && line.reason === "outside-prefix"),
-    ).toBe(true);
+    expect(worker.lines.some(objectLog("logs/outside.txt", "skipped:outside-prefix"))).toBe(true);
 
     const result = await worker.stop("SIGTERM");
     worker = undefined;
     expect(result.code).toBe(0);
     expect(result.stdout + result.stderr).not.toContain(pair.target.secretAccessKey);
+  });
+
+  it("with --delete, never touches a key outside its prefix, whatever message names it", async () => {
+    const s = await setup();
+    const kept = Buffer.from("the target's own");
+    await putObject(pair.targetClient, s.targetBucket, "z/important.txt", kept);
+    await putObject(pair.sourceClient, s.sourceBucket, "data/marker.txt", bytesOf(10));
+    worker = startWatch(s.args("--delete"), s.env);
+    await worker.waitFor((line) => line.message === "watch", "start");
+
+    await s.send({ s3xsyncTask: { kind: "object", key: "z/important.txt" } });
+    await s.send(eventBridgeEvent(s.sourceBucket, "z/important.txt", "Object Deleted"));
+    await s.send(eventBridgeEvent(s.sourceBucket, "data/marker.txt"));
+    await worker.waitFor(objectLog("data/marker.txt", "copied"), "the marker copied");
+    const refused = objectLog("z/important.txt", "skipped:outside-prefix");
+    const current = worker;
+    await worker.waitFor(() => current.lines.filter(refused).length === 2, "both messages refused");
+    // Refused messages are acknowledged: none comes back for another try.
+    expect(await drainQueue(pair.moto, s.queue.queueUrl, { waitSeconds: 3 })).toEqual([]);
+    expect((await getBytes(pair.targetClient, s.targetBucket, "z/important.txt")).equals(kept)).toBe(true);
+    expect((await worker.stop("SIGTERM")).code).toBe(0);
+    worker = undefined;
   });
 
   it("retries a failed object on redelivery and succeeds once the cause is fixed", async () => {
