@@ -13,7 +13,7 @@ import { type Deadline, deadlineOf, type InvocationClock, NO_DEADLINE } from "..
 import { announceConfigurationError, announceFailures } from "../worker/failure-notice.js";
 import { processMessages, runParsedEvents } from "../worker/process-messages.js";
 import { backfillPage, syncObject, type TaskContext } from "../worker/run-task.js";
-import type { TaskOutcome } from "../worker/task-scope.js";
+import { outsideScope, type TaskOutcome } from "../worker/task-scope.js";
 import { metrics, recordConfigurationError } from "../worker/telemetry.js";
 import { type HandlerConfig, loadHandlerConfig } from "./handler-config.js";
 import { TargetEngines } from "./target-engines.js";
@@ -124,10 +124,13 @@ function testKeyVerdict(outcome: TaskOutcome, prefixFilter: string): { ok: boole
  */
 async function handleTestKey(ctx: TaskContext, key: string) {
   const probe = { ...ctx, config: { ...ctx.config, syncDeletes: false } };
-  const { ok, detail } = testKeyVerdict(
-    await syncObject(probe, { kind: "object", key }),
-    ctx.config.prefixFilter,
+  return testKeyAnswer(
+    key,
+    testKeyVerdict(await syncObject(probe, { kind: "object", key }), ctx.config.prefixFilter),
   );
+}
+
+function testKeyAnswer(key: string, { ok, detail }: { ok: boolean; detail: string }) {
   return {
     statusCode: ok ? 200 : 500,
     body: { message: `${key}: ${detail}`, results: { success: ok ? [key] : [], failed: ok ? [] : [key] } },
@@ -191,8 +194,21 @@ async function unreadableTargetKeys(rt: Runtime): Promise<SecretConfigurationErr
   }
 }
 
-/** The answer to an invocation that met unreadable target keys: every message stays queued. */
-function configurationFailure(event: ClassifiedEvent, error: SecretConfigurationError): SQSBatchResponse {
+/**
+ * Whether the event needs the target keys: not an unrecognised one, nor a manual test of a key
+ * outside the prefix (answered without a call to S3 or Secrets Manager).
+ */
+function needsTargetKeys(config: HandlerConfig, event: ClassifiedEvent): boolean {
+  if (event.shape === "unrecognised") return false;
+  return event.shape !== "test-key" || outsideScope(config, event.key) === undefined;
+}
+
+/**
+ * The answer to an invocation that met unreadable target keys: every message stays queued, the
+ * manual test answers in its shape, direct events throw (Lambda's retries apply).
+ */
+function configurationFailure(event: ClassifiedEvent, error: SecretConfigurationError) {
+  if (event.shape === "test-key") return testKeyAnswer(event.key, { ok: false, detail: error.message });
   if (event.shape !== "sqs-batch") throw error;
   return { batchItemFailures: event.messages.map((message) => ({ itemIdentifier: message.id })) };
 }
@@ -207,7 +223,7 @@ export async function handler(event: unknown, context?: InvocationClock): Promis
   const ctx = taskContext(rt, context ? deadlineOf(context) : NO_DEADLINE);
   try {
     const classified = classifyEvent(event, { bucket: rt.config.sourceBucket });
-    const keysProblem = classified.shape === "unrecognised" ? undefined : await unreadableTargetKeys(rt);
+    const keysProblem = needsTargetKeys(rt.config, classified) ? await unreadableTargetKeys(rt) : undefined;
     if (keysProblem) return configurationFailure(classified, keysProblem);
     return await respond(ctx, classified);
   } finally {
