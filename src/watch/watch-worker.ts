@@ -21,6 +21,11 @@ export interface WatchWorker {
   processBatch(messages: QueuedMessage[]): Promise<string[]>;
   /** Set on shutdown: a copy in flight starts no new part; it pauses and queues its continuation. */
   stopping: boolean;
+  /**
+   * Events to have in flight now: as many objects as the engine copies at once as it adapts to the
+   * link, or `--concurrency` where the user fixed it.
+   */
+  eventSlots(): number;
 }
 
 export function startWorker(setup: WatchSetup): WatchWorker {
@@ -54,6 +59,8 @@ export function startWorker(setup: WatchSetup): WatchWorker {
     sqs,
     filter: { bucket: source.bucket, prefix: setup.prefixFilter },
     stopping: false,
+    eventSlots: () =>
+      setup.engine.adaptiveMax === undefined ? setup.engine.concurrency : engine.objectSlots(),
     async processBatch(messages) {
       try {
         return await processMessages(ctx, messages);
