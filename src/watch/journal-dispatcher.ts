@@ -59,6 +59,8 @@ export class JournalDispatcher {
   private readonly blocked: LoadedEvent[] = [];
   private readonly busyKeys = new Set<string>();
   private running = 0;
+  /** An event taken from the queue whose body is being read (one at most: one pump at a time). */
+  private reading = 0;
   private pumping = false;
   private pumpAgain = false;
   private stopped = false;
@@ -69,7 +71,8 @@ export class JournalDispatcher {
 
   /** Events on disk not yet settled: waiting (for their turn, a retry or a key) and running. */
   get counts(): { waiting: number; running: number } {
-    return { waiting: this.fresh.length + this.retrying.length + this.blocked.length, running: this.running };
+    const waiting = this.fresh.length + this.retrying.length + this.reading + this.blocked.length;
+    return { waiting, running: this.running };
   }
 
   /** Queues the events an earlier run left pending (their bodies stay on disk). */
@@ -152,12 +155,15 @@ export class JournalDispatcher {
   }
 
   private async load(event: JournaledEvent): Promise<LoadedEvent | undefined> {
+    this.reading++;
     try {
       const body = await this.options.journal.read(event);
       return { event, body, keys: keysOf(body, this.options.filter) };
     } catch (error) {
       logger.error("journal", { event: event.id, outcome: "unreadable", error: describeError(error) });
       return undefined;
+    } finally {
+      this.reading--;
     }
   }
 
