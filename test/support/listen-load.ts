@@ -7,6 +7,9 @@ import { watchProcess } from "./process-stats.js";
 import { freePort } from "./server-process.js";
 import { eventAtBodyLimit, postEvents, startWatch } from "./watch.js";
 
+/** The servers and the CLI's profiles for them (a test's PartitionPair will do). */
+export type HeldPair = Pick<PartitionPair, "source" | "profiles">;
+
 export interface QueuedLoad {
   /** Statuses of the POSTs, by code: all 200 when the journal took every event. */
   statuses: Record<number, number>;
@@ -20,7 +23,7 @@ export interface QueuedLoad {
 }
 
 /** One worker run with the source's HEADs held; stopped with SIGKILL (the events stay on disk). */
-async function heldWorker(pair: PartitionPair, args: string[], proxyEndpoint: string, port: number) {
+async function heldWorker(pair: HeldPair, args: string[], proxyEndpoint: string, port: number) {
   const worker = startWatch(
     [...args, "--listen", `127.0.0.1:${port}`, "--source-endpoint", proxyEndpoint, "--quiet"],
     pair.profiles.env,
@@ -35,11 +38,7 @@ async function heldWorker(pair: PartitionPair, args: string[], proxyEndpoint: st
  * every source HEAD stalls), then restarts the worker on the same journal. `args` name the
  * buckets, the journal and the profiles.
  */
-export async function queueHeldEvents(
-  pair: PartitionPair,
-  args: string[],
-  count: number,
-): Promise<QueuedLoad> {
+export async function queueHeldEvents(pair: HeldPair, args: string[], count: number): Promise<QueuedLoad> {
   const proxy = await startFaultProxy({
     upstream: pair.source.endpoint,
     rates: { stall: 1 },
