@@ -163,7 +163,9 @@ describe("watch --listen", () => {
     expect(load.statuses).toEqual({ 200: count });
     expect(load.counts.waiting + load.counts.running).toBe(count);
     expect(load.recovered).toBe(count);
-    expect(load.acceptPeakRss).toBeLessThan(256 * MiB);
-    expect(load.recoverPeakRss).toBeLessThan(256 * MiB);
+    // With the bodies held in memory this peaked at 264 MiB accepting and 253 MiB recovering; with
+    // them on disk at 144 and 123 MiB (and 148 MiB with 10,000 events: npm run bench:listen).
+    expect(load.acceptPeakRss).toBeLessThan(200 * MiB);
+    expect(load.recoverPeakRss).toBeLessThan(200 * MiB);
   });
 });
