@@ -6,7 +6,7 @@ import { DEFAULTS, parseCliConfig, type RawOptions } from "./cli-config.js";
 import { type CommandResult, copyCommand, syncCommand, verifyCommand } from "./commands.js";
 import { parseS3Url } from "./s3-url.js";
 import { watchCommand } from "./watch-command.js";
-import { DEFAULT_MAX_ATTEMPTS } from "./watch-options.js";
+import { DEFAULT_JOURNAL_MAX, DEFAULT_MAX_ATTEMPTS } from "./watch-options.js";
 
 declare const PACKAGE_VERSION: string;
 
@@ -127,6 +127,10 @@ export function buildProgram(): Command {
       .option(
         "--max-attempts <n>",
         `--listen: attempts per event before it moves to the journal's failed/ (default ${DEFAULT_MAX_ATTEMPTS})`,
+      )
+      .option(
+        "--journal-max <events>",
+        `--listen: events the journal holds at most; beyond, senders get 503 (default ${DEFAULT_JOURNAL_MAX})`,
       )
       .option("--delete", "delete target objects whose source object is gone"),
   ).action(async (source: string, target: string, _options: unknown, command: Command) => {

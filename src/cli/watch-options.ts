@@ -10,10 +10,18 @@ export interface RawWatchOptions {
   listen?: string;
   journal?: string;
   maxAttempts?: string;
+  journalMax?: string;
   delete?: boolean;
 }
 
 export const DEFAULT_MAX_ATTEMPTS = 5;
+
+/**
+ * Events the journal holds at most: a burst of 100,000 uploads is taken in without pushing back.
+ * A waiting event costs about 100 bytes of memory (its body stays on disk): 10 MB at the cap; on
+ * disk about 2 KB each for MinIO's events (200 MB), 6.4 GB at the body limit (64 KiB).
+ */
+export const DEFAULT_JOURNAL_MAX = 100_000;
 
 function parseListen(text: string): { host: string; port: number } {
   const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s]+)):(\d{1,5})$/.exec(text);
@@ -44,13 +52,13 @@ function checkQueueUrl(text: string): void {
   }
 }
 
-function parseMaxAttempts(text: string | undefined): number {
-  if (text === undefined) return DEFAULT_MAX_ATTEMPTS;
-  const maxAttempts = Number(text);
-  if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > 100) {
-    throw new UsageError(`--max-attempts "${text}" must be a whole number from 1 to 100`);
+function wholeNumber(text: string | undefined, name: string, max: number, fallback: number): number {
+  if (text === undefined) return fallback;
+  const value = /^\d{1,9}$/.test(text) ? Number(text) : Number.NaN;
+  if (!(value >= 1 && value <= max)) {
+    throw new UsageError(`${name} "${text}" must be a whole number from 1 to ${max}`);
   }
-  return maxAttempts;
+  return value;
 }
 
 /** Which event source `watch` is given (exactly one), with the options that belong to it. */
@@ -62,15 +70,16 @@ export function parseEventSource(raw: RawWatchOptions, sourceBucket: string): Ev
     if (raw.maxAttempts !== undefined) {
       throw new UsageError("--max-attempts applies to --listen only (the queue's maxReceiveCount decides)");
     }
+    if (raw.journalMax !== undefined) throw new UsageError("--journal-max applies to --listen only");
     return { kind: "queue", queueUrl };
   }
   if (listen && !queueUrl) {
-    const maxAttempts = parseMaxAttempts(raw.maxAttempts);
     return {
       kind: "listen",
       listen: parseListen(listen),
       journalDir: raw.journal ?? defaultJournalDir(sourceBucket, listen),
-      maxAttempts,
+      maxAttempts: wholeNumber(raw.maxAttempts, "--max-attempts", 100, DEFAULT_MAX_ATTEMPTS),
+      journalMax: wholeNumber(raw.journalMax, "--journal-max", 100_000_000, DEFAULT_JOURNAL_MAX),
     };
   }
   throw new UsageError("watch needs one event source: --queue-url URL or --listen HOST:PORT");

@@ -3,13 +3,13 @@ import { parseMessageBody } from "../events/parse-events.js";
 import type { EventFilter } from "../events/s3-events.js";
 import type { QueuedMessage } from "../events/tasks.js";
 import { logger } from "../worker/telemetry.js";
-import type { EventJournal } from "./event-journal.js";
+import type { EventJournal, JournaledEvent } from "./event-journal.js";
 
 export interface DispatcherOptions {
   journal: EventJournal;
   filter: EventFilter;
-  /** Events in flight at most. */
-  concurrency: number;
+  /** Events in flight at most; asked again before each one starts (the engine adapts it to the link). */
+  limit(): number;
   /** Attempts per event before it moves to the journal's failed/ directory. */
   maxAttempts: number;
   /** Handles one event; returns its id when it failed. */
@@ -25,13 +25,17 @@ export interface DispatcherOptions {
 const RETRY_BASE_MS = 1000;
 const RETRY_MAX_MS = 30_000;
 
-interface Entry {
-  id: string;
+/**
+ * Events read from disk whose keys are in flight: they wait in memory for those keys, the rest of
+ * the queue waits on disk. A body is at most the receiver's limit, so this bounds what they hold.
+ */
+const READ_AHEAD = 16;
+
+/** An event read from the journal: its body and the object keys it names. */
+interface LoadedEvent {
+  event: JournaledEvent;
   body: string;
-  /** The object keys the event names: two events for one key never run at once. */
   keys: string[];
-  attempts: number;
-  notBefore: number;
 }
 
 function keysOf(body: string, filter: EventFilter): string[] {
@@ -43,33 +47,44 @@ function keysOf(body: string, filter: EventFilter): string[] {
 }
 
 /**
- * Works off the journal's events in arrival order, `concurrency` at a time, never two for the same
- * key at once (so the last event for a key is also the last one handled, and the target ends as
- * the source is). A failed event is retried with backoff and, after `maxAttempts`, moved to failed/.
+ * Works off the journal's events in arrival order, `limit()` at a time, never two for the same key
+ * at once (so the last event for a key is also the last one handled, and the target ends as the
+ * source is). Waiting events are kept as ids only: each body is read from disk when its turn comes,
+ * so memory does not grow with the queue. A failed event is retried with backoff (its attempts
+ * counted in its file name) and, after `maxAttempts`, moved to failed/.
  */
 export class JournalDispatcher {
-  private readonly waiting: Entry[] = [];
+  private readonly fresh: JournaledEvent[] = [];
+  private readonly retrying: { event: JournaledEvent; notBefore: number }[] = [];
+  private readonly blocked: LoadedEvent[] = [];
   private readonly busyKeys = new Set<string>();
   private running = 0;
+  /** An event taken from the queue whose body is being read (one at most: one pump at a time). */
+  private reading = 0;
+  private pumping = false;
+  private pumpAgain = false;
   private stopped = false;
   private timer: NodeJS.Timeout | undefined;
   private idle: (() => void) | undefined;
 
   constructor(private readonly options: DispatcherOptions) {}
 
+  /** Events on disk not yet settled: waiting (for their turn, a retry or a key) and running. */
   get counts(): { waiting: number; running: number } {
-    return { waiting: this.waiting.length, running: this.running };
+    const waiting = this.fresh.length + this.retrying.length + this.reading + this.blocked.length;
+    return { waiting, running: this.running };
   }
 
-  /** Loads the events an earlier run left pending. */
+  /** Queues the events an earlier run left pending (their bodies stay on disk). */
   async recover(): Promise<number> {
-    const ids = await this.options.journal.pending();
-    for (const id of ids) this.add(id, await this.options.journal.read(id));
-    return ids.length;
+    const events = await this.options.journal.pending();
+    for (const event of events) this.fresh.push(event);
+    this.pump();
+    return events.length;
   }
 
-  add(id: string, body: string): void {
-    this.waiting.push({ id, body, keys: keysOf(body, this.options.filter), attempts: 0, notBefore: 0 });
+  add(event: JournaledEvent): void {
+    this.fresh.push(event);
     this.pump();
   }
 
@@ -83,63 +98,116 @@ export class JournalDispatcher {
     });
   }
 
+  /** One pump at a time reads from disk; a call while it runs makes it look again. */
   private pump(): void {
-    if (this.stopped) return;
-    const now = Date.now();
-    let nextRetry = Number.POSITIVE_INFINITY;
-    for (let i = 0; i < this.waiting.length && this.running < this.options.concurrency; ) {
-      const entry = this.waiting[i] as Entry;
-      if (entry.notBefore > now) nextRetry = Math.min(nextRetry, entry.notBefore);
-      if (entry.notBefore > now || entry.keys.some((key) => this.busyKeys.has(key))) {
+    if (this.pumping) {
+      this.pumpAgain = true;
+      return;
+    }
+    this.pumping = true;
+    this.fill()
+      .catch((error: unknown) => logger.error("journal", { error: describeError(error) }))
+      .finally(() => {
+        this.pumping = false;
+        // A settle may have asked between the last look and here.
+        if (this.pumpAgain && !this.stopped) this.pump();
+      });
+  }
+
+  private async fill(): Promise<void> {
+    do {
+      this.pumpAgain = false;
+      this.startUnblocked();
+      while (this.hasRoom() && this.blocked.length < READ_AHEAD) {
+        const event = this.nextDue();
+        if (!event) break;
+        const loaded = await this.load(event);
+        if (loaded) this.blocked.push(loaded);
+        this.startUnblocked();
+      }
+    } while (this.pumpAgain && !this.stopped);
+    this.armRetryTimer();
+  }
+
+  private hasRoom(): boolean {
+    return !this.stopped && this.running < Math.max(1, this.options.limit());
+  }
+
+  /** Starts the events read ahead whose keys are free, oldest first. */
+  private startUnblocked(): void {
+    for (let i = 0; i < this.blocked.length && this.hasRoom(); ) {
+      const loaded = this.blocked[i] as LoadedEvent;
+      if (loaded.keys.some((key) => this.busyKeys.has(key))) {
         i++;
         continue;
       }
-      this.waiting.splice(i, 1);
-      this.start(entry);
-    }
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    if (nextRetry !== Number.POSITIVE_INFINITY) {
-      this.timer = setTimeout(() => this.pump(), Math.max(0, nextRetry - now));
-      this.timer.unref();
+      this.blocked.splice(i, 1);
+      this.start(loaded);
     }
   }
 
-  private start(entry: Entry): void {
+  /** The oldest retry that is due, else the oldest new event. */
+  private nextDue(): JournaledEvent | undefined {
+    const now = Date.now();
+    const due = this.retrying.findIndex((entry) => entry.notBefore <= now);
+    if (due >= 0) return this.retrying.splice(due, 1)[0]?.event;
+    return this.fresh.shift();
+  }
+
+  private async load(event: JournaledEvent): Promise<LoadedEvent | undefined> {
+    this.reading++;
+    try {
+      const body = await this.options.journal.read(event);
+      return { event, body, keys: keysOf(body, this.options.filter) };
+    } catch (error) {
+      logger.error("journal", { event: event.id, outcome: "unreadable", error: describeError(error) });
+      return undefined;
+    } finally {
+      this.reading--;
+    }
+  }
+
+  private armRetryTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.stopped || this.retrying.length === 0) return;
+    const next = this.retrying.reduce((soonest, entry) => Math.min(soonest, entry.notBefore), Infinity);
+    this.timer = setTimeout(() => this.pump(), Math.max(0, next - Date.now()));
+    this.timer.unref();
+  }
+
+  private start(loaded: LoadedEvent): void {
     this.running++;
-    for (const key of entry.keys) this.busyKeys.add(key);
-    this.settle(entry)
-      .catch((error: unknown) => logger.error("journal", { event: entry.id, error: describeError(error) }))
+    for (const key of loaded.keys) this.busyKeys.add(key);
+    this.settle(loaded)
+      .catch((error: unknown) =>
+        logger.error("journal", { event: loaded.event.id, error: describeError(error) }),
+      )
       .finally(() => {
         this.running--;
-        for (const key of entry.keys) this.busyKeys.delete(key);
+        for (const key of loaded.keys) this.busyKeys.delete(key);
         if (this.stopped && this.running === 0) this.idle?.();
         this.pump();
       });
   }
 
-  private async settle(entry: Entry): Promise<void> {
+  private async settle({ event, body }: LoadedEvent): Promise<void> {
     const { journal, maxAttempts } = this.options;
-    const failed = await this.options.process([{ id: entry.id, body: entry.body }]);
+    const failed = await this.options.process([{ id: event.id, body }]);
     if (failed.length === 0) {
-      await journal.done(entry.id);
+      await journal.done(event);
       this.options.onSettled?.("done");
       return;
     }
-    entry.attempts++;
-    if (entry.attempts >= maxAttempts) {
-      await journal.deadLetter(entry.id);
-      logger.error("event", {
-        event: entry.id,
-        outcome: "dead-letter",
-        attempts: entry.attempts,
-        file: `${journal.failedDir}/${entry.id}`,
-      });
+    const counted = await journal.attemptFailed(event);
+    if (counted.attempts >= maxAttempts) {
+      const file = await journal.deadLetter(counted);
+      logger.error("event", { event: event.id, outcome: "dead-letter", attempts: counted.attempts, file });
       this.options.onSettled?.("dead-letter");
       return;
     }
-    entry.notBefore = Date.now() + backoffDelay(entry.attempts - 1, RETRY_BASE_MS, RETRY_MAX_MS);
-    this.waiting.push(entry);
+    const notBefore = Date.now() + backoffDelay(counted.attempts - 1, RETRY_BASE_MS, RETRY_MAX_MS);
+    this.retrying.push({ event: counted, notBefore });
     this.options.onSettled?.("retry");
   }
 }

@@ -16,7 +16,7 @@ const MAX_SHUTDOWN_GRACE_MS = 20_000;
 
 /** `watch --queue-url`: long-polls the queue until SIGINT/SIGTERM, then settles or abandons the batches in flight. */
 export async function watchQueue(worker: WatchWorker, { queueUrl }: QueueEvents): Promise<void> {
-  const { setup, stats, sqs, engine } = worker;
+  const { setup, stats, sqs } = worker;
   const { stallTimeoutMs } = setup.engine;
   const visibilityTimeout = await queueVisibilityTimeout(sqs, queueUrl).catch((error: unknown) => {
     throw new PreflightError(`queue ${queueUrl}: ${describeError(error)}`);
@@ -39,8 +39,7 @@ export async function watchQueue(worker: WatchWorker, { queueUrl }: QueueEvents)
       sqs,
       queueUrl,
       // --concurrency fixes it; otherwise as many messages as the engine copies objects at once.
-      concurrency:
-        setup.engine.adaptiveMax === undefined ? () => setup.engine.concurrency : () => engine.objectSlots(),
+      concurrency: () => worker.eventSlots(),
       process: (messages, controlOf) => worker.processBatch(messages, controlOf),
       stop: shutdown.signal,
       visibilityTimeout,

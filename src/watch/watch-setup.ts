@@ -15,6 +15,8 @@ export interface ListenEvents {
   journalDir: string;
   /** Attempts per event before it moves to the journal's failed/ directory. */
   maxAttempts: number;
+  /** Events the journal holds at most (pending, waiting or running); beyond, senders get `503`. */
+  journalMax: number;
 }
 
 /** Where watch's events come from. */

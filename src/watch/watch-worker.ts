@@ -2,7 +2,7 @@ import { SNSClient } from "@aws-sdk/client-sns";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { queueRegion } from "../aws/queue-region.js";
 import { serviceClientSettings } from "../aws/request-handler.js";
-import { createEngine, type Engine } from "../engine/index.js";
+import { createEngine } from "../engine/index.js";
 import type { EventFilter } from "../events/s3-events.js";
 import type { QueuedMessage } from "../events/tasks.js";
 import { processMessages } from "../worker/process-messages.js";
@@ -16,7 +16,6 @@ export interface WatchWorker {
   setup: WatchSetup;
   stats: WatchStats;
   sqs: SQSClient;
-  engine: Engine;
   /** The source bucket the worker syncs (the prefix is checked on every task). */
   filter: EventFilter;
   /** Runs a batch, each message's tasks with its control; returns the ids of the messages that failed. */
@@ -28,6 +27,11 @@ export interface WatchWorker {
   stopping: boolean;
   /** Closes every client, ending what abandoned work still has on the wire, so the process can exit. */
   close(): void;
+  /**
+   * Events to have in flight now: as many objects as the engine copies at once as it adapts to the
+   * link, or `--concurrency` where the user fixed it.
+   */
+  eventSlots(): number;
 }
 
 export function startWorker(setup: WatchSetup): WatchWorker {
@@ -61,12 +65,13 @@ export function startWorker(setup: WatchSetup): WatchWorker {
     setup,
     stats,
     sqs,
-    engine,
     filter: { bucket: source.bucket },
     stopping: false,
     close() {
       for (const client of [sqs, sns, source.client, target.client]) client.destroy();
     },
+    eventSlots: () =>
+      setup.engine.adaptiveMax === undefined ? setup.engine.concurrency : engine.objectSlots(),
     async processBatch(messages, controlOf) {
       try {
         return await processMessages(ctx, messages, controlOf);

@@ -1,6 +1,8 @@
 // Runs `s3xsync watch` (the built CLI) as a child process and reads its JSON log lines.
 import type { ChildProcess } from "node:child_process";
+import { MAX_BODY_BYTES } from "../../src/watch/webhook-receiver.js";
 import { type CliResult, collect, spawnCli } from "./cli.js";
+import { s3Notification } from "./lambda.js";
 
 export type LogLine = Record<string, unknown> & { message?: string; key?: string; outcome?: string };
 
@@ -81,3 +83,41 @@ export function startWatch(args: string[], env: Record<string, string>): WatchPr
 
 export const objectLog = (key: string, outcome: string) => (line: LogLine) =>
   line.message === "object" && line.key === key && line.outcome === outcome;
+
+/** The body MinIO's webhook target POSTs: S3 notification records with eventSource "minio:s3". */
+export function minioEvent(bucket: string, key: string, records = 1): string {
+  const event = s3Notification(
+    bucket,
+    Array.from({ length: records }, () => key),
+  );
+  for (const record of event.Records) Object.assign(record, { eventSource: "minio:s3" });
+  return JSON.stringify({ EventName: "s3:ObjectCreated:Put", Key: `${bucket}/${key}`, ...event });
+}
+
+/** A MinIO body of as many records for `key` as fit, padded with blanks to exactly the body limit. */
+export function eventAtBodyLimit(bucket: string, key: string): string {
+  const one = Buffer.byteLength(minioEvent(bucket, key));
+  const two = Buffer.byteLength(minioEvent(bucket, key, 2));
+  const records = 1 + Math.floor((MAX_BODY_BYTES - one) / (two - one));
+  return minioEvent(bucket, key, records).padEnd(MAX_BODY_BYTES, " ");
+}
+
+/** POSTs `count` bodies, `parallel` at a time; resolves with how many got each status. */
+export async function postEvents(
+  url: string,
+  count: number,
+  body: (i: number) => string,
+  parallel = 16,
+): Promise<Record<number, number>> {
+  const statuses: Record<number, number> = {};
+  let next = 0;
+  const sender = async () => {
+    while (next < count) {
+      const answer = await fetch(url, { method: "POST", body: body(next++) });
+      await answer.arrayBuffer();
+      statuses[answer.status] = (statuses[answer.status] ?? 0) + 1;
+    }
+  };
+  await Promise.all(Array.from({ length: parallel }, sender));
+  return statuses;
+}
