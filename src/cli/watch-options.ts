@@ -3,6 +3,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { UsageError } from "../user-facing/errors.js";
 import type { EventSource } from "../watch/watch-setup.js";
+import { parseIntegerFlag } from "./parse-integer.js";
 
 /** The options only `watch` takes, as commander hands them over. */
 export interface RawWatchOptions {
@@ -45,12 +46,7 @@ function checkQueueUrl(text: string): void {
 }
 
 function parseMaxAttempts(text: string | undefined): number {
-  if (text === undefined) return DEFAULT_MAX_ATTEMPTS;
-  const maxAttempts = Number(text);
-  if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > 100) {
-    throw new UsageError(`--max-attempts "${text}" must be a whole number from 1 to 100`);
-  }
-  return maxAttempts;
+  return text === undefined ? DEFAULT_MAX_ATTEMPTS : parseIntegerFlag(text, "--max-attempts", 1, 100);
 }
 
 /** Which event source `watch` is given (exactly one), with the options that belong to it. */
