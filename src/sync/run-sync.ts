@@ -1,6 +1,11 @@
 import { describeError, type Engine, type Outcome } from "../engine/index.js";
 import { type ListedPair, pairListings } from "./pair-listings.js";
 
+/** What a sync found to do for one listed pair, before (or instead of, in a dry run) doing it. */
+export type PlannedAction =
+  | { action: "copy"; sourceKey: string; targetKey: string; size: number }
+  | { action: "delete"; targetKey: string };
+
 export interface SyncRequest {
   engine: Engine;
   sourcePrefix: string;
@@ -11,7 +16,7 @@ export interface SyncRequest {
   dryRun: boolean;
   onOutcome?: (outcome: Outcome) => void;
   /** Called as listing finds work, so progress can show a growing total. */
-  onPlanned?: (action: "copy" | "delete", key: string, size: number) => void;
+  onPlanned?: (plan: PlannedAction) => void;
 }
 
 export interface SyncSummary {
@@ -99,21 +104,17 @@ export async function runSync(request: SyncRequest): Promise<SyncSummary> {
         record({ status: "skipped", key: pair.source.key, size: pair.source.size, reason: "same-content" });
       } else if (verdict === "extra" && pair.target) {
         if (!request.deleteExtra) return;
-        request.onPlanned?.("delete", pair.target.key, 0);
+        request.onPlanned?.({ action: "delete", targetKey: pair.target.key });
         if (request.dryRun) summary.deleted++;
         else record(await engine.remove(pair.target.key));
       } else if (pair.source) {
         const { key, size } = pair.source;
-        request.onPlanned?.("copy", key, size);
+        const targetKey = request.targetPrefix + pair.relativeKey;
+        request.onPlanned?.({ action: "copy", sourceKey: key, targetKey, size });
         if (request.dryRun) summary.copied++;
         else
           record(
-            await engine.replicate({
-              sourceKey: key,
-              targetKey: request.targetPrefix + pair.relativeKey,
-              targetKnownStale: true,
-              sourceSize: size,
-            }),
+            await engine.replicate({ sourceKey: key, targetKey, targetKnownStale: true, sourceSize: size }),
           );
       }
     },
