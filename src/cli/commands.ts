@@ -4,8 +4,9 @@ import { emptySyncSummary, type PlannedAction, runSync, tallyOutcome } from "../
 import { runVerify } from "../sync/run-verify.js";
 import { UsageError } from "../user-facing/errors.js";
 import type { CliConfig } from "./cli-config.js";
-import { createProgress } from "./progress.js";
+import { createProgress, type Progress } from "./progress.js";
 import { asFolderPrefix, copyTargetKey, type S3Location } from "./s3-url.js";
+import { listenForStop, type StopSignal } from "./stop-signals.js";
 import { type CommandResult, transferResult } from "./transfer-report.js";
 
 export type { CommandResult } from "./transfer-report.js";
@@ -32,6 +33,14 @@ function copyLine(source: S3Location, target: S3Location): string {
   return `${url(source)} -> ${url(target)}`;
 }
 
+/** The first SIGINT/SIGTERM: the progress line goes, and the user learns what happens next. */
+function announceStop(signal: StopSignal, progress: Progress): void {
+  progress.stop();
+  process.stderr.write(
+    `s3xsync: ${signal}: starting no new transfers; those in flight finish first (${signal} again stops at once)\n`,
+  );
+}
+
 export async function copyCommand(
   config: CliConfig,
   source: S3Location,
@@ -44,23 +53,35 @@ export async function copyCommand(
   }
   const started = Date.now();
   const progress = createProgress(!config.quiet);
-  const engine = await openEngine(config, source, target, (bytes) => progress.bytes(bytes));
-  const targetAt = { bucket: target.bucket, key: copyTargetKey(source.key, target) };
-  const outcome = await engine.replicate({ sourceKey: source.key, targetKey: targetAt.key });
-  progress.stop();
-  const summary = emptySyncSummary();
-  // For copy, a missing source is the user's object failing, not a key that vanished mid-sync.
-  tallyOutcome(
-    summary,
-    outcome.status === "skipped" && outcome.reason === "source-missing"
-      ? { status: "failed", key: outcome.key, error: "source object does not exist", attempts: 1 }
-      : outcome,
-  );
-  return transferResult({
-    summary,
-    started,
-    describeFailure: (f) => `failed: ${copyLine(source, targetAt)}: ${f.error}`,
-  });
+  const stop = listenForStop((signal) => announceStop(signal, progress));
+  try {
+    const engine = await openEngine(config, source, target, (bytes) => progress.bytes(bytes));
+    const targetAt = { bucket: target.bucket, key: copyTargetKey(source.key, target) };
+    const summary = emptySyncSummary();
+    if (stop.received === undefined) {
+      const outcome = await engine.replicate(
+        { sourceKey: source.key, targetKey: targetAt.key },
+        { shouldStartPart: () => stop.received === undefined },
+      );
+      // For copy, a missing source is the user's object failing, not a key that vanished mid-sync.
+      tallyOutcome(
+        summary,
+        outcome.status === "skipped" && outcome.reason === "source-missing"
+          ? { status: "failed", key: outcome.key, error: "source object does not exist", attempts: 1 }
+          : outcome,
+      );
+    }
+    progress.stop();
+    return transferResult({
+      summary,
+      started,
+      describeFailure: (f) => `failed: ${copyLine(source, targetAt)}: ${f.error}`,
+      describeCopy: () => copyLine(source, targetAt),
+      stoppedBy: stop.received,
+    });
+  } finally {
+    stop.dispose();
+  }
 }
 
 /** `would copy s3://SRC/KEY -> s3://DST/KEY`, `would delete s3://DST/KEY`: both ends, as full URLs. */
@@ -79,30 +100,45 @@ export async function syncCommand(
 ): Promise<CommandResult> {
   const started = Date.now();
   const progress = createProgress(!config.quiet && !flags.dryRun);
-  const engine = await openEngine(config, source, target, (bytes) => progress.bytes(bytes));
-  let plannedBytes = 0;
-  const summary = await runSync({
-    engine,
-    sourcePrefix: asFolderPrefix(source.key),
-    targetPrefix: asFolderPrefix(target.key),
-    deleteExtra: flags.deleteExtra,
-    dryRun: flags.dryRun,
-    onPlanned: (plan) => {
-      const size = plan.action === "copy" ? plan.size : 0;
-      plannedBytes += size;
-      progress.plan(1, size);
-      // Printed as found, so a dry run over millions of keys holds none of its lines.
-      if (flags.dryRun && !config.json) process.stdout.write(`${dryRunLine(plan, source, target)}\n`);
-    },
-    onOutcome: () => progress.objectDone(),
-  });
-  progress.stop();
-  return transferResult({
-    summary,
-    started,
-    describeFailure: (f) => `failed: ${f.key}: ${f.error} (sync ${url(source)} -> ${url(target)})`,
-    dryRun: flags.dryRun ? { bytes: plannedBytes } : undefined,
-  });
+  const stop = listenForStop((signal) => announceStop(signal, progress));
+  try {
+    const engine = await openEngine(config, source, target, (bytes) => progress.bytes(bytes));
+    const sourcePrefix = asFolderPrefix(source.key);
+    const targetPrefix = asFolderPrefix(target.key);
+    let plannedBytes = 0;
+    const summary = await runSync({
+      engine,
+      sourcePrefix,
+      targetPrefix,
+      deleteExtra: flags.deleteExtra,
+      dryRun: flags.dryRun,
+      shouldStart: () => stop.received === undefined,
+      onPlanned: (plan) => {
+        const size = plan.action === "copy" ? plan.size : 0;
+        plannedBytes += size;
+        progress.plan(1, size);
+        // Printed as found, so a dry run over millions of keys holds none of its lines.
+        if (flags.dryRun && !config.json) process.stdout.write(`${dryRunLine(plan, source, target)}\n`);
+      },
+      onOutcome: () => progress.objectDone(),
+    });
+    progress.stop();
+    const sourceAt = (key: string) => ({ bucket: source.bucket, key });
+    const targetAt = (key: string) => ({
+      bucket: target.bucket,
+      key: targetPrefix + key.slice(sourcePrefix.length),
+    });
+    return transferResult({
+      summary,
+      started,
+      describeFailure: (f) => `failed: ${f.key}: ${f.error} (sync ${url(source)} -> ${url(target)})`,
+      describeCopy: (key) => copyLine(sourceAt(key), targetAt(key)),
+      dryRun: flags.dryRun ? { bytes: plannedBytes } : undefined,
+      stoppedBy: stop.received,
+    });
+  } finally {
+    stop.dispose();
+  }
 }
 
 export async function verifyCommand(
