@@ -10,6 +10,7 @@ import {
   type TargetEncryption,
 } from "../engine/index.js";
 import { UsageError } from "../user-facing/errors.js";
+import { parseIntegerFlag } from "./parse-integer.js";
 import { parseSize } from "./parse-size.js";
 
 /**
@@ -61,12 +62,7 @@ export interface CliConfig extends SidesSettings {
 }
 
 function integer(text: string | undefined, name: string, min: number, max: number, fallback: number): number {
-  if (text === undefined) return fallback;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new UsageError(`${name} "${text}" must be a whole number from ${min} to ${max}`);
-  }
-  return value;
+  return text === undefined ? fallback : parseIntegerFlag(text, name, min, max);
 }
 
 function region(text: string | undefined, name: string): string | undefined {

@@ -1,12 +1,15 @@
 import { openSides } from "../aws/open-sides.js";
 import { createEngine, type Engine } from "../engine/index.js";
-import { emptySyncSummary, runSync, type SyncSummary, tallyOutcome } from "../sync/run-sync.js";
+import { emptySyncSummary, type PlannedAction, runSync, tallyOutcome } from "../sync/run-sync.js";
 import { runVerify } from "../sync/run-verify.js";
 import { UsageError } from "../user-facing/errors.js";
-import { formatBytes } from "../user-facing/format-bytes.js";
 import type { CliConfig } from "./cli-config.js";
-import { createProgress } from "./progress.js";
+import { createProgress, type Progress } from "./progress.js";
 import { asFolderPrefix, copyTargetKey, type S3Location } from "./s3-url.js";
+import { listenForStop, type StopSignal } from "./stop-signals.js";
+import { type CommandResult, transferResult } from "./transfer-report.js";
+
+export type { CommandResult } from "./transfer-report.js";
 
 export async function openEngine(
   config: CliConfig,
@@ -22,40 +25,20 @@ export async function openEngine(
   });
 }
 
-export interface CommandResult {
-  exitCode: 0 | 1;
-  /** The --json summary. */
-  json: object;
-  /** The human summary line for stdout. */
-  text: string[];
-  /** One line per object that failed, for stderr (in --json mode too): what failed and where. */
-  errors?: string[];
-}
-
-function transferResult(
-  summary: SyncSummary,
-  started: number,
-  describeFailure: (failure: { key: string; error: string }) => string,
-  extra: string[] = [],
-): CommandResult {
-  const seconds = (Date.now() - started) / 1000;
-  const rate = seconds > 0 ? formatBytes(summary.bytes / seconds) : "-";
-  const { copied, skipped, deleted, failed, bytes, failures } = summary;
-  return {
-    exitCode: failed > 0 ? 1 : 0,
-    // The key order of the README's `--json` summaries (Output and exit codes).
-    json: { copied, skipped, deleted, failed, bytes, seconds: Number(seconds.toFixed(3)), failures },
-    text: [
-      ...extra,
-      `copied ${copied}, skipped ${skipped}, deleted ${deleted}, failed ${failed}; ` +
-        `${formatBytes(bytes)} in ${seconds.toFixed(1)} s (${rate}/s)`,
-    ],
-    errors: failures.map(describeFailure),
-  };
-}
-
 function url(location: S3Location): string {
   return `s3://${location.bucket}/${location.key}`;
+}
+
+function copyLine(source: S3Location, target: S3Location): string {
+  return `${url(source)} -> ${url(target)}`;
+}
+
+/** The first SIGINT/SIGTERM: the progress line goes, and the user learns what happens next. */
+function announceStop(signal: StopSignal, progress: Progress): void {
+  progress.stop();
+  process.stderr.write(
+    `s3xsync: ${signal}: starting no new transfers; those in flight finish first (${signal} again stops at once)\n`,
+  );
 }
 
 export async function copyCommand(
@@ -70,22 +53,43 @@ export async function copyCommand(
   }
   const started = Date.now();
   const progress = createProgress(!config.quiet);
-  const engine = await openEngine(config, source, target, (bytes) => progress.bytes(bytes));
-  const outcome = await engine.replicate({
-    sourceKey: source.key,
-    targetKey: copyTargetKey(source.key, target),
-  });
-  progress.stop();
-  const summary = emptySyncSummary();
-  // For copy, a missing source is the user's object failing, not a key that vanished mid-sync.
-  tallyOutcome(
-    summary,
-    outcome.status === "skipped" && outcome.reason === "source-missing"
-      ? { status: "failed", key: outcome.key, error: "source object does not exist", attempts: 1 }
-      : outcome,
-  );
-  const targetUrl = url({ bucket: target.bucket, key: copyTargetKey(source.key, target) });
-  return transferResult(summary, started, (f) => `failed: ${url(source)} -> ${targetUrl}: ${f.error}`);
+  const stop = listenForStop((signal) => announceStop(signal, progress));
+  try {
+    const engine = await openEngine(config, source, target, (bytes) => progress.bytes(bytes));
+    const targetAt = { bucket: target.bucket, key: copyTargetKey(source.key, target) };
+    const summary = emptySyncSummary();
+    if (stop.received === undefined) {
+      const outcome = await engine.replicate(
+        { sourceKey: source.key, targetKey: targetAt.key },
+        { shouldStartPart: () => stop.received === undefined },
+      );
+      // For copy, a missing source is the user's object failing, not a key that vanished mid-sync.
+      tallyOutcome(
+        summary,
+        outcome.status === "skipped" && outcome.reason === "source-missing"
+          ? { status: "failed", key: outcome.key, error: "source object does not exist", attempts: 1 }
+          : outcome,
+      );
+    }
+    progress.stop();
+    return transferResult({
+      summary,
+      started,
+      describeFailure: (f) => `failed: ${copyLine(source, targetAt)}: ${f.error}`,
+      describeCopy: () => copyLine(source, targetAt),
+      stoppedBy: stop.received,
+    });
+  } finally {
+    stop.dispose();
+  }
+}
+
+/** `would copy s3://SRC/KEY -> s3://DST/KEY`, `would delete s3://DST/KEY`: both ends, as full URLs. */
+function dryRunLine(plan: PlannedAction, source: S3Location, target: S3Location): string {
+  const targetAt = { bucket: target.bucket, key: plan.targetKey };
+  return plan.action === "copy"
+    ? `would copy ${copyLine({ bucket: source.bucket, key: plan.sourceKey }, targetAt)}`
+    : `would delete ${url(targetAt)}`;
 }
 
 export async function syncCommand(
@@ -96,30 +100,45 @@ export async function syncCommand(
 ): Promise<CommandResult> {
   const started = Date.now();
   const progress = createProgress(!config.quiet && !flags.dryRun);
-  const engine = await openEngine(config, source, target, (bytes) => progress.bytes(bytes));
-  const planned: string[] = [];
-  const summary = await runSync({
-    engine,
-    sourcePrefix: asFolderPrefix(source.key),
-    targetPrefix: asFolderPrefix(target.key),
-    deleteExtra: flags.deleteExtra,
-    dryRun: flags.dryRun,
-    onPlanned: (action, key, size) => {
-      if (flags.dryRun) {
-        planned.push(action === "copy" ? `would copy: ${key}` : `would delete: ${key}`);
-      }
-      progress.plan(1, size);
-    },
-    onOutcome: () => progress.objectDone(),
-  });
-  progress.stop();
-  const result = transferResult(
-    summary,
-    started,
-    (f) => `failed: ${f.key}: ${f.error} (sync ${url(source)} -> ${url(target)})`,
-    planned,
-  );
-  return flags.dryRun ? { ...result, json: { ...result.json, dryRun: true } } : result;
+  const stop = listenForStop((signal) => announceStop(signal, progress));
+  try {
+    const engine = await openEngine(config, source, target, (bytes) => progress.bytes(bytes));
+    const sourcePrefix = asFolderPrefix(source.key);
+    const targetPrefix = asFolderPrefix(target.key);
+    let plannedBytes = 0;
+    const summary = await runSync({
+      engine,
+      sourcePrefix,
+      targetPrefix,
+      deleteExtra: flags.deleteExtra,
+      dryRun: flags.dryRun,
+      shouldStart: () => stop.received === undefined,
+      onPlanned: (plan) => {
+        const size = plan.action === "copy" ? plan.size : 0;
+        plannedBytes += size;
+        progress.plan(1, size);
+        // Printed as found, so a dry run over millions of keys holds none of its lines.
+        if (flags.dryRun && !config.json) process.stdout.write(`${dryRunLine(plan, source, target)}\n`);
+      },
+      onOutcome: () => progress.objectDone(),
+    });
+    progress.stop();
+    const sourceAt = (key: string) => ({ bucket: source.bucket, key });
+    const targetAt = (key: string) => ({
+      bucket: target.bucket,
+      key: targetPrefix + key.slice(sourcePrefix.length),
+    });
+    return transferResult({
+      summary,
+      started,
+      describeFailure: (f) => `failed: ${f.key}: ${f.error} (sync ${url(source)} -> ${url(target)})`,
+      describeCopy: (key) => copyLine(sourceAt(key), targetAt(key)),
+      dryRun: flags.dryRun ? { bytes: plannedBytes } : undefined,
+      stoppedBy: stop.received,
+    });
+  } finally {
+    stop.dispose();
+  }
 }
 
 export async function verifyCommand(

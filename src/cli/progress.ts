@@ -6,6 +6,7 @@ export interface Progress {
   plan(objects: number, bytes: number): void;
   bytes(count: number): void;
   objectDone(): void;
+  /** Removes the line; later calls are ignored. */
   stop(): void;
 }
 
@@ -32,7 +33,10 @@ export function createProgress(enabled: boolean): Progress {
     cliProgress.Presets.shades_classic,
   );
   bar.start(1, 0, { objects: "0/0", moved: "0 B", total_bytes: "0 B", rate: "0 B" });
+  // Stopped early by a signal, the line stays gone: the summary follows on a clean terminal.
+  let stopped = false;
   const render = () => {
+    if (stopped) return;
     const seconds = Math.max((Date.now() - started) / 1000, 0.001);
     bar.setTotal(Math.max(bytesTotal, 1));
     bar.update(bytesDone, {
@@ -57,6 +61,8 @@ export function createProgress(enabled: boolean): Progress {
       render();
     },
     stop() {
+      if (stopped) return;
+      stopped = true;
       bar.stop();
     },
   };

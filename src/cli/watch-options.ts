@@ -3,6 +3,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { UsageError } from "../user-facing/errors.js";
 import type { EventSource } from "../watch/watch-setup.js";
+import { parseIntegerFlag } from "./parse-integer.js";
 
 /** The options only `watch` takes, as commander hands them over. */
 export interface RawWatchOptions {
@@ -53,12 +54,7 @@ function checkQueueUrl(text: string): void {
 }
 
 function wholeNumber(text: string | undefined, name: string, max: number, fallback: number): number {
-  if (text === undefined) return fallback;
-  const value = /^\d{1,9}$/.test(text) ? Number(text) : Number.NaN;
-  if (!(value >= 1 && value <= max)) {
-    throw new UsageError(`${name} "${text}" must be a whole number from 1 to ${max}`);
-  }
-  return value;
+  return text === undefined ? fallback : parseIntegerFlag(text, name, 1, max);
 }
 
 /** Which event source `watch` is given (exactly one), with the options that belong to it. */

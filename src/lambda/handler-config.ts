@@ -6,6 +6,7 @@ import {
   type StorageClass,
   type TargetEncryption,
 } from "../engine/index.js";
+import { decimalInRange } from "../user-facing/decimal-integer.js";
 import type { WorkerSettings } from "../worker/worker-settings.js";
 
 /** The sizing categories of the original template. None limits the object size; each tunes speed. */
@@ -61,8 +62,8 @@ function flag(env: Env, name: string): boolean {
 function wholeNumber(env: Env, name: string, min: number, max: number): number | undefined {
   const text = optional(env, name);
   if (text === undefined) return undefined;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < min || value > max) {
+  const value = decimalInRange(text, min, max);
+  if (value === undefined) {
     throw new ConfigError(
       `environment variable ${name}="${text}" must be a whole number from ${min} to ${max}`,
     );

@@ -1,6 +1,11 @@
 import { describeError, type Engine, type Outcome } from "../engine/index.js";
 import { type ListedPair, pairListings } from "./pair-listings.js";
 
+/** What a sync found to do for one listed pair, before (or instead of, in a dry run) doing it. */
+export type PlannedAction =
+  | { action: "copy"; sourceKey: string; targetKey: string; size: number }
+  | { action: "delete"; targetKey: string };
+
 export interface SyncRequest {
   engine: Engine;
   sourcePrefix: string;
@@ -9,9 +14,14 @@ export interface SyncRequest {
   deleteExtra: boolean;
   /** Only report what would be done: counted as copied and deleted, announced through onPlanned. */
   dryRun: boolean;
+  /**
+   * Asked before each object and each part starts; false stops the sync starting work: objects in
+   * flight finish, multipart copies pause after their parts in flight (the upload stays to resume).
+   */
+  shouldStart?: () => boolean;
   onOutcome?: (outcome: Outcome) => void;
   /** Called as listing finds work, so progress can show a growing total. */
-  onPlanned?: (action: "copy" | "delete", key: string, size: number) => void;
+  onPlanned?: (plan: PlannedAction) => void;
 }
 
 export interface SyncSummary {
@@ -21,6 +31,8 @@ export interface SyncSummary {
   failed: number;
   bytes: number;
   failures: { key: string; error: string }[];
+  /** Copies stopped between parts when asked to: their stored parts wait for the next run. */
+  paused: { key: string; size: number; bytes: number }[];
 }
 
 export type PairVerdict = "same" | "missing" | "different" | "extra";
@@ -45,9 +57,11 @@ export async function forEachBounded<T>(
   items: AsyncIterable<T>,
   limit: () => number,
   work: (item: T) => Promise<void>,
+  shouldStart: () => boolean = () => true,
 ): Promise<void> {
   const running = new Set<Promise<void>>();
   for await (const item of items) {
+    if (!shouldStart()) break;
     const task = work(item).finally(() => running.delete(task));
     running.add(task);
     while (running.size >= limit()) await Promise.race(running);
@@ -56,7 +70,7 @@ export async function forEachBounded<T>(
 }
 
 export function emptySyncSummary(): SyncSummary {
-  return { copied: 0, skipped: 0, deleted: 0, failed: 0, bytes: 0, failures: [] };
+  return { copied: 0, skipped: 0, deleted: 0, failed: 0, bytes: 0, failures: [], paused: [] };
 }
 
 export function tallyOutcome(summary: SyncSummary, outcome: Outcome): void {
@@ -65,16 +79,18 @@ export function tallyOutcome(summary: SyncSummary, outcome: Outcome): void {
     summary.bytes += outcome.bytes;
   } else if (outcome.status === "skipped") summary.skipped++;
   else if (outcome.status === "deleted") summary.deleted++;
-  else {
+  else if (outcome.status === "paused") {
+    summary.bytes += outcome.bytes;
+    summary.paused.push({ key: outcome.key, size: outcome.size, bytes: outcome.bytes });
+  } else {
     summary.failed++;
-    const error =
-      outcome.status === "failed" ? outcome.error : "paused before all parts were sent; run again to resume";
-    summary.failures.push({ key: outcome.key, error });
+    summary.failures.push({ key: outcome.key, error: outcome.error });
   }
 }
 
 export async function runSync(request: SyncRequest): Promise<SyncSummary> {
   const { engine } = request;
+  const shouldStart = request.shouldStart ?? (() => true);
   const summary = emptySyncSummary();
   const record = (outcome: Outcome) => {
     tallyOutcome(summary, outcome);
@@ -98,25 +114,25 @@ export async function runSync(request: SyncRequest): Promise<SyncSummary> {
       if (verdict === "same" && pair.source) {
         record({ status: "skipped", key: pair.source.key, size: pair.source.size, reason: "same-content" });
       } else if (verdict === "extra" && pair.target) {
-        if (!request.deleteExtra) return;
-        request.onPlanned?.("delete", pair.target.key, 0);
+        if (!request.deleteExtra || !shouldStart()) return;
+        request.onPlanned?.({ action: "delete", targetKey: pair.target.key });
         if (request.dryRun) summary.deleted++;
         else record(await engine.remove(pair.target.key));
-      } else if (pair.source) {
+      } else if (pair.source && shouldStart()) {
         const { key, size } = pair.source;
-        request.onPlanned?.("copy", key, size);
+        const targetKey = request.targetPrefix + pair.relativeKey;
+        request.onPlanned?.({ action: "copy", sourceKey: key, targetKey, size });
         if (request.dryRun) summary.copied++;
         else
           record(
-            await engine.replicate({
-              sourceKey: key,
-              targetKey: request.targetPrefix + pair.relativeKey,
-              targetKnownStale: true,
-              sourceSize: size,
-            }),
+            await engine.replicate(
+              { sourceKey: key, targetKey, targetKnownStale: true, sourceSize: size },
+              { shouldStartPart: shouldStart },
+            ),
           );
       }
     },
+    shouldStart,
   );
   return summary;
 }

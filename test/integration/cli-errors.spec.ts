@@ -133,6 +133,28 @@ describe("usage errors (exit 2)", () => {
     }
   });
 
+  it("every integer flag takes decimal digits only: 0x8, 1e1, ' 8', +8, 8.0 are refused", async () => {
+    // Every spelling on one flag, one spelling on each of the others: they share one parser
+    // (src/cli/parse-integer.spec.ts tries the rest).
+    const cases: [string, string[], string[]][] = [
+      ["--concurrency", ["copy", SOURCE(), TARGET()], ["0x8", "1e1", " 8", "+8", "8.0"]],
+      ["--retries", ["sync", SOURCE(), TARGET()], ["1e1"]],
+      ["--stall-timeout", ["verify", SOURCE(), TARGET()], ["0x8"]],
+      ["--max-attempts", ["watch", `s3://${sourceBucket}`, TARGET(), "--listen", "127.0.0.1:0"], ["+8"]],
+    ];
+    for (const [flag, command, texts] of cases) {
+      for (const text of texts) {
+        const escaped = text.replace(/[.+]/g, "\\$&");
+        // After withProfiles' own --retries 0: the last one given counts.
+        await expectError([...withProfiles(command), flag, text], 2, [
+          new RegExp(
+            `^s3xsync: ${flag} "${escaped}" must be a whole number from \\d+ to \\d+ \\(decimal digits only\\)$`,
+          ),
+        ]);
+      }
+    }
+  });
+
   it("an unknown profile or a malformed endpoint is named", async () => {
     await expectError(withProfiles(["copy", SOURCE(), TARGET()], { source: "no-such-profile" }), 2, [
       /source/,

@@ -127,7 +127,7 @@ describe("sync", () => {
     expect(text.stdout).toMatch(/^copied 0, skipped 7, deleted 0, failed 0; 0 B in /);
   });
 
-  it("--dry-run writes nothing and lists what it would copy and delete", async () => {
+  it("--dry-run writes nothing and names both ends of what it would copy and delete", async () => {
     const sourceBucket = await createBucket(fx.sourceClient, "dry-src");
     const targetBucket = await createBucket(fx.targetClient, "dry-dst");
     await putObject(fx.sourceClient, sourceBucket, "data/new.txt", bytesOf(10));
@@ -135,40 +135,39 @@ describe("sync", () => {
     const same = bytesOf(30);
     await putObject(fx.sourceClient, sourceBucket, "data/same.txt", same);
     await putObject(fx.sourceClient, sourceBucket, "data/changed.txt", bytesOf(40));
-    await putObject(fx.targetClient, targetBucket, "data/same.txt", same);
-    await putObject(fx.targetClient, targetBucket, "data/changed.txt", bytesOf(40));
-    await putObject(fx.targetClient, targetBucket, "data/extra.txt", bytesOf(50));
+    await putObject(fx.targetClient, targetBucket, "mirror/same.txt", same);
+    await putObject(fx.targetClient, targetBucket, "mirror/changed.txt", bytesOf(40));
+    await putObject(fx.targetClient, targetBucket, "mirror/extra.txt", bytesOf(50));
     const before = {
       source: await snapshotServer(fx.sourceClient),
       target: await snapshotServer(fx.targetClient),
     };
+    const src = `s3://${sourceBucket}/data`;
+    const dst = `s3://${targetBucket}/mirror`;
+    const wouldCopy = (name: string) => `would copy ${src}/${name} -> ${dst}/${name}`;
 
-    const text = await cli(["sync", `s3://${sourceBucket}/data`, `s3://${targetBucket}/data`, "--dry-run"]);
+    const text = await cli(["sync", src, dst, "--dry-run"]);
     expect(text.code).toBe(0);
     expect(text.stderr).toBe("");
     const lines = text.stdout.split("\n").filter((line) => line !== "");
-    expect(lines.filter((line) => line.startsWith("would ")).sort()).toEqual([
-      "would copy: data/changed.txt",
-      "would copy: data/new.txt",
-      "would copy: data/新文件.txt",
-    ]);
+    expect(lines.filter((line) => line.startsWith("would copy s3://")).sort()).toEqual(
+      [wouldCopy("changed.txt"), wouldCopy("new.txt"), wouldCopy("新文件.txt")].sort(),
+    );
+    expect(lines.at(-1)).toBe(
+      "would copy 3 (70 B), would delete 0, skipped 1, failed 0; dry run: nothing was written",
+    );
 
-    const withDelete = await cli([
-      "sync",
-      `s3://${sourceBucket}/data`,
-      `s3://${targetBucket}/data`,
-      "--dry-run",
-      "--delete",
-    ]);
+    const withDelete = await cli(["sync", src, dst, "--dry-run", "--delete"]);
     expect(withDelete.code).toBe(0);
-    expect(withDelete.stdout).toContain("would delete: data/extra.txt\n");
-    expect(withDelete.stdout).toContain("would copy: data/新文件.txt\n");
+    expect(withDelete.stdout).toContain(`would delete ${dst}/extra.txt\n`);
+    expect(withDelete.stdout).toContain(`${wouldCopy("新文件.txt")}\n`);
+    expect(withDelete.stdout).toMatch(
+      /\nwould copy 3 \(70 B\), would delete 1, skipped 1, failed 0; dry run/,
+    );
+    expect(withDelete.stdout).not.toMatch(/^copied /m);
 
-    const summary = await syncJson(`s3://${sourceBucket}/data`, `s3://${targetBucket}/data`, [
-      "--dry-run",
-      "--delete",
-    ]);
-    expect(summary).toMatchObject({ copied: 3, skipped: 1, deleted: 1, failed: 0, bytes: 0 });
+    const summary = await syncJson(src, dst, ["--dry-run", "--delete"]);
+    expect(summary).toMatchObject({ copied: 3, skipped: 1, deleted: 1, failed: 0, bytes: 0, dryRun: true });
 
     expect({
       source: await snapshotServer(fx.sourceClient),

@@ -1,5 +1,6 @@
 // A real AWS peer for SQS, SNS, Secrets Manager and EventBridge in integration tests: a moto
-// server (`python3 -m moto.server`, pinned in ./moto-requirements.txt, installed by .ci/run).
+// server (`python -m moto.server` of the virtualenv `node scripts/install-moto.mjs` makes in
+// .cache/moto-venv from the pin in ./moto-requirements.txt; `npm test`'s pretest runs it).
 //
 // moto accepts any credentials and keeps its resources per account and region: everything here
 // uses MOTO_REGION, so resources made by these helpers are visible to code configured with env().
@@ -10,7 +11,7 @@
 //   dead-letter queue on the next ReceiveMessage on the source queue (moto moves it lazily, during
 //   that receive; the receive itself does not return it).
 // - SNS -> SQS (RawMessageDelivery false): the SQS body is the SNS envelope, see SnsEnvelope.
-import { readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import {
   CreateSecretCommand,
   PutSecretValueCommand,
@@ -27,12 +28,12 @@ import {
   ReceiveMessageCommand,
   SQSClient,
 } from "@aws-sdk/client-sqs";
+import { motoPythonPath, motoRequirement } from "../../scripts/moto-path.mjs";
 import { type ServerProcess, startServerProcess } from "./server-process.js";
 
 export const MOTO_REGION = "us-east-1";
 /** moto's default account: the account part of every ARN it returns. */
 export const MOTO_ACCOUNT_ID = "123456789012";
-const PYTHON = "python3";
 
 export interface MotoServer {
   /** e.g. `http://127.0.0.1:40123` */
@@ -53,28 +54,22 @@ export interface MotoServer {
   stop(): Promise<void>;
 }
 
-/** The pip requirement pinned in ./moto-requirements.txt, e.g. `moto[server]==5.2.1`. */
-export function motoRequirement(): string {
-  const text = readFileSync(new URL("./moto-requirements.txt", import.meta.url), "utf8");
-  const line = text.split("\n").find((l) => l.trim().startsWith("moto"));
-  if (!line) throw new Error("test/support/moto-requirements.txt has no moto line");
-  return line.trim();
-}
-
 function notInstalled(detail: string): Error {
   return new Error(
-    `moto server is not available to '${PYTHON}' (${detail}). Install it with: ` +
-      `${PYTHON} -m pip install "${motoRequirement()}"  (or: pip install -r test/support/moto-requirements.txt)`,
+    `moto server (${motoRequirement()}) is not available (${detail}): run 'node scripts/install-moto.mjs' ` +
+      "(npm test does it in pretest; it needs python3 with its venv module)",
   );
 }
 
 /** Starts a moto server on 127.0.0.1 with a free port; its working directory is a temp dir. */
 export async function startMoto(): Promise<MotoServer> {
+  const python = motoPythonPath();
+  if (!existsSync(python)) throw notInstalled(`no virtualenv python at ${python}`);
   let server: ServerProcess;
   try {
     server = await startServerProcess({
       name: "moto",
-      command: PYTHON,
+      command: python,
       args: ({ port }) => ["-m", "moto.server", "-H", "127.0.0.1", "-p", String(port)],
       // Unbuffered, so a start failure's output tail is complete.
       env: { ...process.env, PYTHONUNBUFFERED: "1" },
@@ -84,7 +79,7 @@ export async function startMoto(): Promise<MotoServer> {
     const message = err instanceof Error ? err.message : String(err);
     const missingModule = /No module named '?([\w.]+)/.exec(message);
     if (missingModule) throw notInstalled(`no module named ${missingModule[1]}`);
-    if (/could not start moto: .*ENOENT/.test(message)) throw notInstalled(`${PYTHON} not found on PATH`);
+    if (/could not start moto: .*ENOENT/.test(message)) throw notInstalled(`${python} does not run`);
     throw err;
   }
   const endpoint = server.endpoint;
