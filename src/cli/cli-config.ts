@@ -69,7 +69,7 @@ function integer(text: string | undefined, name: string, min: number, max: numbe
   return value;
 }
 
-function region(text: string | undefined, name: string): string | undefined {
+export function region(text: string | undefined, name: string): string | undefined {
   if (text !== undefined && !isRegion(text)) {
     throw new UsageError(`${name} "${text}" is not an AWS region name (examples: cn-north-1, us-east-1)`);
   }
