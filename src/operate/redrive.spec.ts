@@ -1,6 +1,7 @@
 // The move-task path of redrive, which moto cannot serve: a fake SQS answering the move task's
 // calls in sequence (pure logic: when the task is followed, what counts as moved or failed).
 import {
+  GetQueueAttributesCommand,
   ListMessageMoveTasksCommand,
   type ListMessageMoveTasksResultEntry,
   type SQSClient,
@@ -23,52 +24,78 @@ const pipeline: Pipeline = {
   },
 };
 
-/** Answers StartMessageMoveTask with a handle and each ListMessageMoveTasks with the next entry. */
-function fakeSqs(listings: ListMessageMoveTasksResultEntry[]) {
+interface FakeQueue {
+  /** The move tasks listed before one is started (an earlier redrive's, or one still running). */
+  before?: ListMessageMoveTasksResultEntry[];
+  /** What each listing after the start says, in turn; the last one repeats. */
+  after?: ListMessageMoveTasksResultEntry[];
+  /** Messages in the dead-letter queue. */
+  waiting?: number;
+}
+
+/** Answers the move task's calls from a script of listings. */
+function fakeSqs({ before = [], after = [], waiting = 7 }: FakeQueue) {
   const calls: unknown[] = [];
+  let started = false;
   const sqs = {
     async send(command: unknown) {
       calls.push(command);
-      if (command instanceof StartMessageMoveTaskCommand) return { TaskHandle: "handle-1" };
+      if (command instanceof GetQueueAttributesCommand) {
+        return { Attributes: { ApproximateNumberOfMessages: String(waiting) } };
+      }
+      if (command instanceof StartMessageMoveTaskCommand) {
+        started = true;
+        return { TaskHandle: "handle-1" };
+      }
       if (command instanceof ListMessageMoveTasksCommand) {
-        const entry = listings.length > 1 ? listings.shift() : listings[0];
+        if (!started) return { Results: before };
+        const entry = after.length > 1 ? after.shift() : after[0];
         return { Results: [{ TaskHandle: "handle-1", ...entry }] };
       }
       throw new Error(`unexpected ${String(command?.constructor.name)}`);
     },
   } as unknown as SQSClient;
-  return { sqs, calls };
+  const starts = () =>
+    calls.filter((c) => c instanceof StartMessageMoveTaskCommand) as StartMessageMoveTaskCommand[];
+  return { sqs, starts };
 }
 
 const follow = { followMs: 60_000, pollMs: 1 };
 
 describe("redrive with a message move task", () => {
   it("moves from the dead-letter queue to the work queue and follows the task until it completes", async () => {
-    const { sqs, calls } = fakeSqs([
-      { Status: "RUNNING", ApproximateNumberOfMessagesMoved: 3, ApproximateNumberOfMessagesToMove: 7 },
-      { Status: "COMPLETED", ApproximateNumberOfMessagesMoved: 7, ApproximateNumberOfMessagesToMove: 7 },
-    ]);
+    const { sqs, starts } = fakeSqs({
+      before: [{ TaskHandle: "old", Status: "COMPLETED", ApproximateNumberOfMessagesMoved: 2 }],
+      after: [
+        { Status: "RUNNING", ApproximateNumberOfMessagesMoved: 3, ApproximateNumberOfMessagesToMove: 7 },
+        { Status: "COMPLETED", ApproximateNumberOfMessagesMoved: 7, ApproximateNumberOfMessagesToMove: 7 },
+      ],
+    });
     expect(await redrive(sqs, pipeline, follow)).toEqual({
       method: "message-move-task",
       moved: 7,
       failed: 0,
       running: false,
     });
-    expect((calls[0] as StartMessageMoveTaskCommand).input).toEqual({
-      SourceArn: pipeline.deadLetterQueue.arn,
-      DestinationArn: pipeline.queue.arn,
-    });
+    expect(starts().map((c) => c.input)).toEqual([
+      {
+        SourceArn: pipeline.deadLetterQueue.arn,
+        DestinationArn: pipeline.queue.arn,
+      },
+    ]);
   });
 
   it("a failed task: the messages not moved and SQS's reason", async () => {
-    const { sqs } = fakeSqs([
-      {
-        Status: "FAILED",
-        ApproximateNumberOfMessagesMoved: 2,
-        ApproximateNumberOfMessagesToMove: 5,
-        FailureReason: "AWS.SimpleQueueService.NonExistentQueue",
-      },
-    ]);
+    const { sqs } = fakeSqs({
+      after: [
+        {
+          Status: "FAILED",
+          ApproximateNumberOfMessagesMoved: 2,
+          ApproximateNumberOfMessagesToMove: 5,
+          FailureReason: "AWS.SimpleQueueService.NonExistentQueue",
+        },
+      ],
+    });
     expect(await redrive(sqs, pipeline, follow)).toEqual({
       method: "message-move-task",
       moved: 2,
@@ -79,12 +106,32 @@ describe("redrive with a message move task", () => {
   });
 
   it("stops following after followMs and says the task is still running", async () => {
-    const { sqs } = fakeSqs([{ Status: "RUNNING", ApproximateNumberOfMessagesMoved: 40 }]);
+    const { sqs } = fakeSqs({ after: [{ Status: "RUNNING", ApproximateNumberOfMessagesMoved: 40 }] });
     expect(await redrive(sqs, pipeline, { followMs: 0, pollMs: 1 })).toEqual({
       method: "message-move-task",
       moved: 40,
       failed: 0,
       running: true,
     });
+  });
+
+  it("follows a task already running instead of starting a second one", async () => {
+    const { sqs, starts } = fakeSqs({
+      before: [{ TaskHandle: "console", Status: "RUNNING", ApproximateNumberOfMessagesMoved: 1 }],
+    });
+    const result = await redrive(sqs, pipeline, { followMs: 0, pollMs: 1 });
+    expect(result).toEqual({ method: "message-move-task", moved: 1, failed: 0, running: true });
+    expect(starts()).toEqual([]);
+  });
+
+  it("an empty dead-letter queue: nothing to start, 0 moved", async () => {
+    const { sqs, starts } = fakeSqs({ waiting: 0 });
+    expect(await redrive(sqs, pipeline, follow)).toEqual({
+      method: "message-move-task",
+      moved: 0,
+      failed: 0,
+      running: false,
+    });
+    expect(starts()).toEqual([]);
   });
 });

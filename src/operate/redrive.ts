@@ -46,15 +46,18 @@ function moveTasksUnsupported(error: unknown): boolean {
   return name === "SyntaxError" || httpStatusOf(error) === 501;
 }
 
+async function listMoveTasks(sqs: SQSClient, pipeline: Pipeline) {
+  const out = await sqs.send(
+    new ListMessageMoveTasksCommand({ SourceArn: pipeline.deadLetterQueue.arn, MaxResults: 10 }),
+  );
+  return out.Results ?? [];
+}
+
 async function followMoveTask(sqs: SQSClient, pipeline: Pipeline, handle: string, options: RedriveOptions) {
   const deadline = Date.now() + options.followMs;
   for (;;) {
-    const out = await sqs
-      .send(new ListMessageMoveTasksCommand({ SourceArn: pipeline.deadLetterQueue.arn, MaxResults: 10 }))
-      .catch((error: unknown) => {
-        throw awsFailure(`move task on ${pipeline.deadLetterQueue.url} (sqs:ListMessageMoveTasks)`, error);
-      });
-    const task = out.Results?.find((t) => t.TaskHandle === handle) ?? out.Results?.[0];
+    const tasks = await listMoveTasks(sqs, pipeline);
+    const task = tasks.find((t) => t.TaskHandle === handle) ?? tasks[0];
     const moved = task?.ApproximateNumberOfMessagesMoved ?? 0;
     const status = task?.Status ?? "RUNNING";
     if (status !== "RUNNING" && status !== "CANCELLING") {
@@ -135,26 +138,40 @@ async function receiveSendDelete(sqs: SQSClient, pipeline: Pipeline): Promise<Re
   return { method: "receive-send-delete", moved, failed: received - moved, running: false };
 }
 
-/** Moves the dead-letter queue's messages back to the work queue. */
+/**
+ * Moves the dead-letter queue's messages back to the work queue. SQS runs one move task per queue
+ * at a time: one already running (started in the console, or by an earlier redrive that stopped
+ * following it) is followed instead of starting another.
+ */
 export async function redrive(
   sqs: SQSClient,
   pipeline: Pipeline,
   options: RedriveOptions = REDRIVE_DEFAULTS,
 ): Promise<RedriveResult> {
-  let handle: string | undefined;
+  const dlq = pipeline.deadLetterQueue;
+  let tasks: Awaited<ReturnType<typeof listMoveTasks>>;
   try {
-    const started = await sqs.send(
-      new StartMessageMoveTaskCommand({
-        SourceArn: pipeline.deadLetterQueue.arn,
-        DestinationArn: pipeline.queue.arn,
-      }),
-    );
-    handle = started.TaskHandle ?? "";
+    tasks = await listMoveTasks(sqs, pipeline);
   } catch (error) {
-    if (!moveTasksUnsupported(error)) {
-      throw awsFailure(`redrive ${pipeline.deadLetterQueue.url} (sqs:StartMessageMoveTask)`, error);
-    }
+    if (moveTasksUnsupported(error)) return receiveSendDelete(sqs, pipeline);
+    throw awsFailure(`redrive ${dlq.url} (sqs:ListMessageMoveTasks)`, error);
   }
-  if (handle === undefined) return receiveSendDelete(sqs, pipeline);
-  return { method: "message-move-task", ...(await followMoveTask(sqs, pipeline, handle, options)) };
+  const moveTask = { method: "message-move-task" } as const;
+  let handle = tasks.find((task) => task.Status === "RUNNING")?.TaskHandle;
+  if (!handle) {
+    const waiting = await waitingCount(sqs, dlq.url).catch((error: unknown) => {
+      throw awsFailure(`dead-letter queue ${dlq.url} (sqs:GetQueueAttributes)`, error);
+    });
+    if (waiting === 0) return { ...moveTask, moved: 0, failed: 0, running: false };
+    const started = await sqs
+      .send(new StartMessageMoveTaskCommand({ SourceArn: dlq.arn, DestinationArn: pipeline.queue.arn }))
+      .catch((error: unknown) => {
+        throw awsFailure(`redrive ${dlq.url} (sqs:StartMessageMoveTask)`, error);
+      });
+    handle = started.TaskHandle ?? "";
+  }
+  const followed = await followMoveTask(sqs, pipeline, handle, options).catch((error: unknown) => {
+    throw awsFailure(`move task on ${dlq.url} (sqs:ListMessageMoveTasks)`, error);
+  });
+  return { ...moveTask, ...followed };
 }
