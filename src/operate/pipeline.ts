@@ -1,6 +1,6 @@
 import { DescribeStacksCommand } from "@aws-sdk/client-cloudformation";
 import { GetQueueAttributesCommand, GetQueueUrlCommand, type SQSClient } from "@aws-sdk/client-sqs";
-import { errorName } from "../engine/errors.js";
+import { describeError, errorName } from "../engine/errors.js";
 import { PreflightError } from "../user-facing/errors.js";
 import type { OperateClients } from "./operate-clients.js";
 
@@ -26,17 +26,17 @@ export interface Pipeline {
 const QUEUE_OUTPUT = "QueueUrl";
 const DEAD_LETTER_OUTPUT = "DeadLetterQueueUrl";
 
-/** One line naming the call and what it was about; the SDK's own message says why. */
+/**
+ * One line naming the call and what it was about. describeError speaks of buckets for a refusal,
+ * so a missing permission is told here with the service's own words (they name the action).
+ */
 export function awsFailure(what: string, error: unknown): PreflightError {
   const name = errorName(error);
-  const message = (error as Error | undefined)?.message ?? String(error);
-  if (/AccessDenied|AuthorizationError|UnauthorizedOperation|InvalidClientTokenId/.test(name)) {
+  if (/AccessDenied|AuthorizationError|UnauthorizedOperation/.test(name)) {
+    const message = ((error as Error | undefined)?.message ?? "").split("\n")[0];
     return new PreflightError(`${what}: no permission (${name}): ${message}`);
   }
-  if (/Region is missing/i.test(message)) {
-    return new PreflightError(`${what}: no region; give --region (e.g. cn-north-1, us-east-1)`);
-  }
-  return new PreflightError(`${what}: ${name}: ${message}`);
+  return new PreflightError(`${what}: ${describeError(error)}`);
 }
 
 async function stackQueueUrls(

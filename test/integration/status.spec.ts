@@ -245,7 +245,28 @@ describe("s3xsync status and redrive: errors", () => {
     const run = await runCli(["status", "--queue-url", url], env);
     expect(run.code).toBe(2);
     expect(run.stderr).toBe(
-      `s3xsync: queue ${url} (sqs:GetQueueAttributes): QueueDoesNotExist: The specified queue does not exist.\n`,
+      `s3xsync: queue ${url} (sqs:GetQueueAttributes): QueueDoesNotExist: The specified queue does not exist. (HTTP 400)\n`,
+    );
+  });
+
+  it("no region anywhere: one line asking for --region, exit 2", async () => {
+    const { AWS_REGION: _region, AWS_DEFAULT_REGION: _default, ...noRegion } = env;
+    // No shared config either: a region in ~/.aws/config would answer.
+    const run = await runCli(["status", "--stack", "any"], { ...noRegion, AWS_CONFIG_FILE: "/nonexistent" });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toBe(
+      "s3xsync: no region: give --region (e.g. cn-north-1, us-east-1) or set AWS_REGION\n",
+    );
+  });
+
+  it("CloudFormation unreachable: one line naming the stack and the call, exit 2", async () => {
+    const run = await runCli(["status", "--stack", "any"], {
+      ...env,
+      AWS_ENDPOINT_URL_CLOUDFORMATION: "http://127.0.0.1:9",
+    });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toBe(
+      's3xsync: stack "any" (cloudformation:DescribeStacks): endpoint unreachable (connection refused)\n',
     );
   });
 });
