@@ -65,7 +65,7 @@ function integer(text: string | undefined, name: string, min: number, max: numbe
   return text === undefined ? fallback : parseIntegerFlag(text, name, min, max);
 }
 
-function region(text: string | undefined, name: string): string | undefined {
+export function region(text: string | undefined, name: string): string | undefined {
   if (text !== undefined && !isRegion(text)) {
     throw new UsageError(`${name} "${text}" is not an AWS region name (examples: cn-north-1, us-east-1)`);
   }

@@ -4,6 +4,8 @@ import { PreflightError, UsageError } from "../user-facing/errors.js";
 import { formatBytes } from "../user-facing/format-bytes.js";
 import { DEFAULTS, parseCliConfig, type RawOptions } from "./cli-config.js";
 import { type CommandResult, copyCommand, syncCommand, verifyCommand } from "./commands.js";
+import { redriveCommand, statusCommand } from "./operate-commands.js";
+import type { RawOperateOptions } from "./operate-options.js";
 import { parseS3Url } from "./s3-url.js";
 import { watchCommand } from "./watch-command.js";
 import { DEFAULT_JOURNAL_MAX, DEFAULT_MAX_ATTEMPTS } from "./watch-options.js";
@@ -45,6 +47,26 @@ function addCommonOptions(command: Command): Command {
     .option("--sse-kms-key-id <id>", "KMS key for --sse aws:kms (default: the AWS managed key)")
     .option("--json", "print one JSON summary on stdout and nothing else")
     .option("--quiet", "no progress display");
+}
+
+/** `status` and `redrive`: the deployed pipeline, named by its stack or its queue. */
+function addOperateOptions(command: Command): Command {
+  return command
+    .option("--stack <name>", "the CloudFormation stack (its QueueUrl and DeadLetterQueueUrl outputs)")
+    .option(
+      "--queue-url <url>",
+      "the work queue, instead of --stack (its RedrivePolicy names the dead-letter queue)",
+    )
+    .option(
+      "--dlq-url <url>",
+      "with --queue-url: the dead-letter queue, if its RedrivePolicy is not readable",
+    )
+    .option(
+      "--region <region>",
+      "region of the stack (default: the queue URL's, else AWS_REGION or the profile's)",
+    )
+    .option("--profile <profile>", "AWS shared-config profile (default: the SDK's credential chain)")
+    .option("--json", "print one JSON object on stdout and nothing else");
 }
 
 type Action = (raw: RawOptions, ...urls: string[]) => Promise<CommandResult>;
@@ -136,6 +158,20 @@ export function buildProgram(): Command {
   ).action(async (source: string, target: string, _options: unknown, command: Command) => {
     exitCode = await watchCommand(command.opts(), source, target);
   });
+
+  addOperateOptions(
+    program
+      .command("status")
+      .description(
+        "the deployed pipeline at a glance: queue, dead letters, alarms, the last hour; exit 1 when something needs a look",
+      ),
+  ).action(run((raw) => statusCommand(raw as RawOperateOptions)));
+
+  addOperateOptions(
+    program
+      .command("redrive")
+      .description("move the dead-letter queue's messages back to the work queue (after fixing the cause)"),
+  ).action(run((raw) => redriveCommand(raw as RawOperateOptions)));
   return program;
 }
 

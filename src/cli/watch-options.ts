@@ -39,7 +39,8 @@ function defaultJournalDir(sourceBucket: string, listen: string): string {
   return join(state, "s3xsync", `watch-${sourceBucket}-${id}`);
 }
 
-function checkQueueUrl(text: string): void {
+/** An SQS queue URL given as `option`; any host, so that SQS-compatible endpoints work. */
+export function checkQueueUrl(text: string, option = "--queue-url"): void {
   let url: URL | undefined;
   try {
     url = new URL(text);
@@ -48,7 +49,7 @@ function checkQueueUrl(text: string): void {
   }
   if (!url || (url.protocol !== "https:" && url.protocol !== "http:")) {
     throw new UsageError(
-      `--queue-url "${text}" is not a queue URL (example: https://sqs.cn-north-1.amazonaws.com.cn/111122223333/s3-sync-queue)`,
+      `${option} "${text}" is not a queue URL (example: https://sqs.cn-north-1.amazonaws.com.cn/111122223333/s3-sync-queue)`,
     );
   }
 }
