@@ -1,7 +1,7 @@
 import { CloudFormationClient } from "@aws-sdk/client-cloudformation";
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { SQSClient } from "@aws-sdk/client-sqs";
-import { NodeHttpHandler } from "@smithy/node-http-handler";
+import { serviceClientSettings } from "../aws/request-handler.js";
 
 /** Where the deployed pipeline is, as the user gave it (validated). */
 export interface OperateSettings {
@@ -19,20 +19,17 @@ export interface OperateClients {
 
 /**
  * Every call here is a small control-plane request that AWS answers within a second or two; none
- * long-polls (receives use WaitTimeSeconds 0). A connection not made in 10 s, or an open one silent
- * for 20 s, fails the attempt; the SDK's 3 attempts bound a call to about a minute. socketTimeout,
- * not requestTimeout: the latter only warns in @smithy/node-http-handler 4.
+ * long-polls (receives use WaitTimeSeconds 0), so 20 s without a byte fails the attempt, and the
+ * SDK's 3 attempts bound a call to about a minute.
  */
-function boundedRequestHandler(): NodeHttpHandler {
-  return new NodeHttpHandler({ connectionTimeout: 10_000, socketTimeout: 20_000 });
-}
+const OPERATE_IDLE_TIMEOUT_MS = 20_000;
 
 export function createOperateClients(settings: OperateSettings): OperateClients {
   const config = () => ({
     ...(settings.region ? { region: settings.region } : {}),
     ...(settings.profile ? { profile: settings.profile } : {}),
     maxAttempts: 3,
-    requestHandler: boundedRequestHandler(),
+    ...serviceClientSettings(OPERATE_IDLE_TIMEOUT_MS),
   });
   const sqs = new SQSClient(config());
   const cloudWatch = new CloudWatchClient(config());
