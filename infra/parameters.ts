@@ -1,5 +1,6 @@
 import { Aws, CfnCondition, CfnMapping, CfnParameter, CfnRule, Fn, type Stack } from "aws-cdk-lib";
 import { STORAGE_CLASSES } from "../src/engine/types.js";
+import { SIZE_CATEGORIES } from "../src/lambda/size-categories.js";
 import { SOURCE_REGION_VALUES, TARGET_REGION_VALUES } from "./regions.js";
 
 /** CloudWatch Logs' allowed retention periods, in days. */
@@ -22,15 +23,20 @@ const BUCKET_NAME_PATTERN = "^[a-z0-9][a-z0-9-]*[a-z0-9]$";
  * AWS recommends for SQS event sources (room for Lambda's own retries of a throttled batch).
  */
 export const FILE_SIZE_CONFIG = {
-  Under200MB: { MemorySize: 512, TmpDirectorySize: 512, TimeoutSeconds: 180, VisibilityTimeoutSeconds: 1080 },
+  Under200MB: {
+    MemorySize: SIZE_CATEGORIES.Under200MB.memoryMb,
+    TmpDirectorySize: 512,
+    TimeoutSeconds: 180,
+    VisibilityTimeoutSeconds: 1080,
+  },
   "200MB-2GB": {
-    MemorySize: 1024,
+    MemorySize: SIZE_CATEGORIES["200MB-2GB"].memoryMb,
     TmpDirectorySize: 512,
     TimeoutSeconds: 600,
     VisibilityTimeoutSeconds: 3600,
   },
   "2GB-10GB": {
-    MemorySize: 2048,
+    MemorySize: SIZE_CATEGORIES["2GB-10GB"].memoryMb,
     TmpDirectorySize: 512,
     TimeoutSeconds: 900,
     VisibilityTimeoutSeconds: 5400,

@@ -3,7 +3,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { FILE_SIZE_CONFIG, LOG_RETENTION_DAYS } from "../../infra/parameters.js";
 import { STORAGE_CLASSES } from "../../src/engine/index.js";
-import { SIZE_CATEGORIES } from "../../src/lambda/handler-config.js";
+import { SIZE_CATEGORIES } from "../../src/lambda/size-categories.js";
 import { ORIGINAL_PARAMETERS } from "./original-template.js";
 import { type CfnTemplate, type Deployment, deploymentProblems, synthTemplate } from "./support.js";
 
