@@ -191,6 +191,12 @@ function choiceTable(results: SizingResults): string {
   );
 }
 
+/** The hand-written reasons for the configured values (bench/sizing-choice.md), as they are. */
+function choiceNotes(): string[] {
+  const file = join(import.meta.dirname, "sizing-choice.md");
+  return existsSync(file) ? [readFileSync(file, "utf8").trim(), ""] : [];
+}
+
 function intro(results: SizingResults): string {
   const m = results.machine;
   const large = results.workloads.find((w) => w.id === "large");
@@ -235,6 +241,7 @@ export function sizingSection(resultsPath = join(import.meta.dirname, "sizing-re
     "",
     choiceTable(results),
     "",
+    ...choiceNotes(),
     "### Cost and speed per memory size",
     "",
     ...tables.filter((t) => t !== ""),
