@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { OLDEST_MESSAGE_ALARM_SECONDS } from "../../infra/alarms.js";
 import { readNotificationHandler } from "../../infra/app.js";
 import { loadHandlerConfig } from "../../src/lambda/handler-config.js";
+import { SIZE_CATEGORIES } from "../../src/lambda/size-categories.js";
 import { METRIC, METRIC_NAMESPACE, SERVICE_NAME } from "../../src/worker/metric-names.js";
 import { ORIGINAL_OUTPUTS } from "./original-template.js";
 import {
@@ -624,7 +625,9 @@ describe("outputs", () => {
       "Source: reports-cn (cn-north-1) -> Target: reports-global (us-east-1)",
     );
     expect(outputs.SetupInfo).toContain("secret s3-cross-partition-sync-credentials");
-    expect(outputs.LambdaConfiguration).toContain("Lambda memory: 1024 MB");
+    expect(outputs.LambdaConfiguration).toContain(
+      `Lambda memory: ${SIZE_CATEGORIES["200MB-2GB"].memoryMb} MB`,
+    );
     expect(outputs.LambdaConfiguration).toContain(
       "Queue visibility timeout: 3600 s; dead-letter after 3 receives",
     );
