@@ -20,7 +20,6 @@ import { join } from "node:path";
 import { build } from "esbuild";
 import { FILE_SIZE_CONFIG } from "../infra/parameters.js";
 import { repoRoot } from "../scripts/minio-path.mjs";
-import { SIZE_CATEGORIES, type SizeCategory } from "../src/lambda/size-categories.js";
 import { HANDLER_PATH } from "../test/support/lambda.js";
 import { LINK_PROFILES, type LinkModel, startLinkModel } from "../test/support/link-model.js";
 import { type S3Server, startPartitionPair } from "../test/support/minio.js";
@@ -37,89 +36,15 @@ import {
   targetMatches,
   withTargetBucket,
 } from "./sizing-fixtures.js";
-import type {
-  PartsSetting,
-  SizingProfile,
-  SizingResults,
-  SizingRun,
-  SizingWorkload,
-} from "./sizing-types.js";
+import { largeMiB, type Planned, plan, WORKLOADS } from "./sizing-plan.js";
+import type { SizingProfile, SizingResults, SizingRun, SizingWorkload } from "./sizing-types.js";
 
 const MiB = 1024 * 1024;
-const MEMORY_SIZES = [256, 512, 1024, 2048];
 const PROFILES: SizingProfile[] = ["loopback", "cross-border"];
 /** The stack's event source mapping (infra/stack.ts). */
 const BATCH_SIZE = 10;
 /** A run that takes longer than this is killed and counted as failed. */
 const RUN_TIMEOUT_MS = 20 * 60_000;
-
-const listed = (name: string) => process.env[name]?.split(",").map((s) => s.trim());
-const largeMiB = Number(process.env.SIZING_LARGE_MIB ?? 1024);
-
-const WORKLOADS: SizingWorkload[] = [
-  {
-    id: "large",
-    title: largeMiB >= 1024 ? `1 x ${largeMiB / 1024} GiB` : `1 x ${largeMiB} MiB`,
-    objects: 1,
-    objectSize: largeMiB * MiB,
-    multipart: true,
-    category: "200MB-2GB",
-  },
-  {
-    id: "4MiB",
-    title: "64 x 4 MiB",
-    objects: 64,
-    objectSize: 4 * MiB,
-    multipart: false,
-    category: "Under200MB",
-  },
-  {
-    id: "16KiB",
-    title: "1,000 x 16 KiB",
-    objects: 1000,
-    objectSize: 16 * 1024,
-    multipart: false,
-    category: "Under200MB",
-  },
-];
-
-interface Planned {
-  profile: SizingProfile;
-  workload: SizingWorkload;
-  memoryMb: number;
-  parts: PartsSetting;
-}
-
-function partsOf(category: SizeCategory): PartsSetting {
-  const { concurrency, adaptiveMax } = SIZE_CATEGORIES[category];
-  return { category, concurrency, adaptiveMax };
-}
-
-/**
- * Every memory size with the parts in flight of the workload's category; then, on the cross-border
- * link and the large workload, every memory size with the other categories' parts in flight.
- */
-function plan(): Planned[] {
-  const memories = listed("SIZING_MEMORY")?.map(Number) ?? MEMORY_SIZES;
-  const profiles = (listed("SIZING_PROFILES") as SizingProfile[] | undefined) ?? PROFILES;
-  const workloads = WORKLOADS.filter((w) => listed("SIZING_WORKLOADS")?.includes(w.id) ?? true);
-  const runs: Planned[] = [];
-  for (const profile of profiles) {
-    for (const workload of workloads) {
-      for (const memoryMb of memories)
-        runs.push({ profile, workload, memoryMb, parts: partsOf(workload.category) });
-    }
-  }
-  const large = workloads.find((w) => w.id === "large");
-  if (process.env.SIZING_ALTERNATIVES === "0" || !large || !profiles.includes("cross-border")) return runs;
-  const others = (Object.keys(SIZE_CATEGORIES) as SizeCategory[]).filter((c) => c !== large.category);
-  for (const category of others) {
-    for (const memoryMb of memories) {
-      runs.push({ profile: "cross-border", workload: large, memoryMb, parts: partsOf(category) });
-    }
-  }
-  return runs;
-}
 
 interface Bench {
   sides: SizingSides;
@@ -266,7 +191,7 @@ async function measure(
   workDir: string,
 ): Promise<SizingRun[]> {
   const sides = await sidesOf(pair);
-  const planned = plan();
+  const planned = plan(PROFILES);
   for (const workload of WORKLOADS.filter((w) => planned.some((p) => p.workload === w))) {
     await seedWorkload(sides, workload, keyOf);
   }
