@@ -15,6 +15,7 @@ import type {
   WorkloadResult,
 } from "./results-types.js";
 import { ALL_TOOLS, TOOL_LABELS } from "./results-types.js";
+import { sizingSection } from "./sizing-report.js";
 
 const MiB = 1024 * 1024;
 
@@ -360,92 +361,6 @@ function requestTable(w: WorkloadResult): string {
   return `Requests per tool (one extra run through a pass-through counting proxy, not timed; source and target together):\n\n${mdTable(head, rows)}\n`;
 }
 
-/** CPU seconds s3xsync spends per GB copied (median run of the 1 GiB workload, else the 64 MiB one). */
-function oursCpuPerGb(results: BenchResults): number | undefined {
-  for (const id of ["1GiB", "64MiB"]) {
-    const w = results.workloads.find((x) => x.id === id);
-    const s = w && summaryOf(w, "s3xsync");
-    if (w && s && s.cpuSeconds.median > 0) return s.cpuSeconds.median / (w.totalBytes / 1e9);
-  }
-  return undefined;
-}
-
-function categoryAdvice(results: BenchResults): string {
-  const cpuPerGb = oursCpuPerGb(results);
-  const single = results.workloads.find((x) => x.id === "1GiB-single");
-  const singleOurs = single && summaryOf(single, "s3xsync");
-  const singleCpuPerGb =
-    single && singleOurs ? singleOurs.cpuSeconds.median / (single.totalBytes / 1e9) : undefined;
-  const tiny = results.workloads.find((x) => x.id === "16KiB");
-  const tinyOurs = tiny && summaryOf(tiny, "s3xsync");
-  const cpuPerSmallObject = tiny && tinyOurs ? tinyOurs.cpuSeconds.median / tiny.objects : undefined;
-  const rss = Math.max(...results.workloads.map((w) => summaryOf(w, "s3xsync")?.peakRssBytes.max ?? 0));
-  // Lambda gives CPU in proportion to memory: one full vCPU at 1,769 MB. Node's main thread, which
-  // does nearly all of the engine's work, uses one core at most.
-  const categories = [
-    { name: "Under200MB", memory: 512, timeout: 180, parts: 8 },
-    { name: "200MB-2GB", memory: 1024, timeout: 600, parts: 16 },
-    { name: "2GB-10GB", memory: 2048, timeout: 900, parts: 32 },
-  ];
-  const rate = (cores: number, perGb: number | undefined) => (perGb ? (cores / perGb) * 1000 : undefined);
-  const rows = categories.map((c) => {
-    const vcpu = c.memory / 1769;
-    const usable = Math.min(vcpu, 1);
-    const multipart = rate(usable, cpuPerGb);
-    const onePiece = rate(usable, singleCpuPerGb);
-    const perInvocation = multipart ? (multipart * (c.timeout - 20)) / 1000 : undefined;
-    const objectsPerSecond = cpuPerSmallObject ? usable / cpuPerSmallObject : undefined;
-    return [
-      c.name,
-      `${c.memory} MB`,
-      fmt(vcpu, 2),
-      String(c.parts),
-      multipart ? `${fmt(multipart, 0)} MB/s` : "-",
-      onePiece ? `${fmt(onePiece, 0)} MB/s` : "-",
-      perInvocation ? `${fmt(perInvocation, 1)} GB` : "-",
-      objectsPerSecond ? fmt(objectsPerSecond, 0) : "-",
-    ];
-  });
-  return [
-    "## What this means for a MaxFileSizeCategory",
-    "",
-    "The Lambda handler runs the same engine as the CLI. Lambda gives a function CPU in proportion to its",
-    "memory (one full vCPU at 1,769 MB), and a copy between two partitions is bound by CPU (hashing,",
-    "signing, HTTP framing) once the link is fast; Node's main thread, which does nearly all of that work,",
-    "uses one core at most. So the CPU s3xsync spent here bounds what one invocation can move. Measured here: " +
-      `${cpuPerGb ? `${fmt(cpuPerGb, 2)} CPU-seconds per GB` : "n/a"} for sources uploaded in parts, ` +
-      `${singleCpuPerGb ? `${fmt(singleCpuPerGb, 2)}` : "n/a"} for sources uploaded in one piece (their whole MD5 ` +
-      `is taken in order), ${cpuPerSmallObject ? `${fmt(cpuPerSmallObject * 1000, 2)} CPU-ms per 16 KiB object` : "n/a"}; ` +
-      `peak RSS ${fmt(rss / MiB, 0)} MiB at 8 parts in flight.`,
-    "",
-    mdTable(
-      [
-        "category",
-        "memory",
-        "vCPU share",
-        "parts in flight",
-        "CPU-bound ceiling, source in parts",
-        "source in one piece",
-        "per invocation (timeout - 20 s, in parts)",
-        "16 KiB objects/s",
-      ],
-      rows,
-    ),
-    "",
-    "These ceilings are estimates from the CPU cost measured on this machine, not Lambda measurements; the",
-    "real rate is the lower of this and the link between the partitions (often 10-50 MB/s from China to",
-    "Global). A copy that does not finish in one invocation continues in the next, so the category buys",
-    "speed and fewer continuations, not the ability to copy larger objects. Memory is not the limit: the",
-    "engine's RSS grows with parts in flight (each holds stream buffers, not whole parts), far below the",
-    "category's memory. For many small objects the per-object requests dominate, not bandwidth: choose a",
-    "category by the bytes per invocation you need, and raise MaxConcurrency for object count.",
-    "",
-    "For comparison, the AWS samples for China-Global migration state about 1 GB per minute (17 MB/s) per",
-    "worker instance and about 10 files per second per instance for 10 KB files (their documentation; not",
-    "measured here).",
-  ].join("\n");
-}
-
 export function renderMarkdown(
   results: BenchResults,
   chartRelative: string,
@@ -576,7 +491,7 @@ export function renderMarkdown(
     "absolute numbers say more about CPU cost than about a network link; the ratios between tools, measured",
     "in the same run and interleaved, are the comparison.",
     "",
-    categoryAdvice(results),
+    sizingSection(),
     "",
   );
   return out.join("\n");

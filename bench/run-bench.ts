@@ -25,15 +25,7 @@ import { mkdir, mkdtemp, readdir, rm, stat } from "node:fs/promises";
 import { cpus, loadavg, release, totalmem } from "node:os";
 import { join, resolve } from "node:path";
 import { finished } from "node:stream/promises";
-import {
-  AbortMultipartUploadCommand,
-  CreateBucketCommand,
-  DeleteBucketCommand,
-  DeleteObjectsCommand,
-  ListMultipartUploadsCommand,
-  PutObjectCommand,
-  type S3Client,
-} from "@aws-sdk/client-s3";
+import { CreateBucketCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import pLimit from "p-limit";
 import { minioBinaryPath, repoRoot } from "../scripts/minio-path.mjs";
 import { PEERS, peerBinaryPath } from "../scripts/peer-paths.mjs";
@@ -43,7 +35,7 @@ import { startFaultProxy } from "../test/support/fault-proxy.js";
 import { MiB, pseudoRandomChunks, putStreamed, uploadMultipart } from "../test/support/generated-objects.js";
 import { type S3Server, s3ClientFor, startPartitionPair } from "../test/support/minio.js";
 import { busyShare, cpuSeconds, findPids, machineCpu, measureChild } from "../test/support/process-stats.js";
-import { listAll } from "../test/support/s3-fixtures.js";
+import { emptyAndDeleteBucket, listAll } from "../test/support/s3-fixtures.js";
 import { renderTable, summarize, writeFormattedJson, writePerformanceDocs } from "./report.js";
 import type { BenchResults, RequestCount, RunRecord, ToolId, WorkloadResult } from "./results-types.js";
 
@@ -231,28 +223,6 @@ function gitDescription(): string {
     encoding: "utf8",
   });
   return `${commit.stdout.trim()}${dirty.stdout.trim() ? " + uncommitted changes in src/" : ""}`;
-}
-
-async function emptyAndDeleteBucket(client: S3Client, bucket: string): Promise<void> {
-  for (;;) {
-    const entries = await listAll(client, bucket);
-    if (entries.length === 0) break;
-    for (let i = 0; i < entries.length; i += 1000) {
-      await client.send(
-        new DeleteObjectsCommand({
-          Bucket: bucket,
-          Delete: { Objects: entries.slice(i, i + 1000).map((e) => ({ Key: e.key })), Quiet: true },
-        }),
-      );
-    }
-  }
-  const uploads = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
-  for (const upload of uploads.Uploads ?? []) {
-    await client.send(
-      new AbortMultipartUploadCommand({ Bucket: bucket, Key: upload.Key, UploadId: upload.UploadId }),
-    );
-  }
-  await client.send(new DeleteBucketCommand({ Bucket: bucket }));
 }
 
 async function writeLocalFile(path: string, seed: string, size: number): Promise<void> {

@@ -1,5 +1,6 @@
 import { Aws, CfnCondition, CfnMapping, CfnParameter, CfnRule, Fn, type Stack } from "aws-cdk-lib";
 import { STORAGE_CLASSES } from "../src/engine/types.js";
+import { SIZE_CATEGORIES } from "../src/lambda/size-categories.js";
 import { SOURCE_REGION_VALUES, TARGET_REGION_VALUES } from "./regions.js";
 
 /** CloudWatch Logs' allowed retention periods, in days. */
@@ -14,23 +15,27 @@ const BUCKET_NAME_PATTERN = "^[a-z0-9][a-z0-9-]*[a-z0-9]$";
  * The sizing table of the original template, kept as a mapping and keyed by MaxFileSizeCategory.
  * It is a speed setting, not a size limit: the handler streams every object (any size up to S3's
  * 5 TiB) through ranged reads and multipart uploads in any category, pausing before the deadline
- * and continuing in the next invocation. A larger category buys more memory (and with it CPU),
- * more parts in flight per invocation (8, 16, 32; chosen by the handler from the category) and a
- * longer timeout, so fewer continuations. Memory covers the parts in flight (concurrency x 8 MiB)
- * with headroom. The handler writes nothing to /tmp, so ephemeral storage stays at Lambda's free
+ * and continuing in the next invocation. A larger category buys more parts in flight per
+ * invocation and a longer timeout, so fewer continuations; memory and parts come from
+ * src/lambda/size-categories.ts, where the measurement behind them is given. The handler writes nothing to /tmp, so ephemeral storage stays at Lambda's free
  * 512 MB in every category. The queue's visibility timeout is six times the function timeout, as
  * AWS recommends for SQS event sources (room for Lambda's own retries of a throttled batch).
  */
 export const FILE_SIZE_CONFIG = {
-  Under200MB: { MemorySize: 512, TmpDirectorySize: 512, TimeoutSeconds: 180, VisibilityTimeoutSeconds: 1080 },
+  Under200MB: {
+    MemorySize: SIZE_CATEGORIES.Under200MB.memoryMb,
+    TmpDirectorySize: 512,
+    TimeoutSeconds: 180,
+    VisibilityTimeoutSeconds: 1080,
+  },
   "200MB-2GB": {
-    MemorySize: 1024,
+    MemorySize: SIZE_CATEGORIES["200MB-2GB"].memoryMb,
     TmpDirectorySize: 512,
     TimeoutSeconds: 600,
     VisibilityTimeoutSeconds: 3600,
   },
   "2GB-10GB": {
-    MemorySize: 2048,
+    MemorySize: SIZE_CATEGORIES["2GB-10GB"].memoryMb,
     TmpDirectorySize: 512,
     TimeoutSeconds: 900,
     VisibilityTimeoutSeconds: 5400,

@@ -8,15 +8,7 @@ import {
 } from "../engine/index.js";
 import { decimalInRange } from "../user-facing/decimal-integer.js";
 import type { WorkerSettings } from "../worker/worker-settings.js";
-
-/** The sizing categories of the original template. None limits the object size; each tunes speed. */
-export const SIZE_CATEGORIES = {
-  Under200MB: { concurrency: 8, adaptiveMax: 32 },
-  "200MB-2GB": { concurrency: 16, adaptiveMax: 64 },
-  "2GB-10GB": { concurrency: 32, adaptiveMax: 64 },
-} as const;
-
-export type SizeCategory = keyof typeof SIZE_CATEGORIES;
+import { SIZE_CATEGORIES, type SizeCategory } from "./size-categories.js";
 
 export interface HandlerConfig extends WorkerSettings {
   secretName: string;

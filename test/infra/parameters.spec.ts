@@ -1,9 +1,11 @@
 // The template's inputs: parameters (the original's, kept compatible, and ours), conditions,
 // rules, mappings and the console form.
+import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
+import type { SizingResults } from "../../bench/sizing-types.js";
 import { FILE_SIZE_CONFIG, LOG_RETENTION_DAYS } from "../../infra/parameters.js";
 import { STORAGE_CLASSES } from "../../src/engine/index.js";
-import { SIZE_CATEGORIES } from "../../src/lambda/handler-config.js";
+import { SIZE_CATEGORIES } from "../../src/lambda/size-categories.js";
 import { ORIGINAL_PARAMETERS } from "./original-template.js";
 import { type CfnTemplate, type Deployment, deploymentProblems, synthTemplate } from "./support.js";
 
@@ -195,11 +197,14 @@ describe("mappings", () => {
   });
 
   it("sizes every category soundly", () => {
-    const partMiB = 8;
+    const measured = JSON.parse(
+      readFileSync(new URL("../../bench/sizing-results.json", import.meta.url), "utf8"),
+    ) as SizingResults;
     for (const [category, sizing] of Object.entries(FILE_SIZE_CONFIG)) {
-      const { concurrency } = SIZE_CATEGORIES[category as keyof typeof SIZE_CATEGORIES];
-      // Parts in flight, twice over (buffers and hashing), plus the runtime and SDK.
-      expect(sizing.MemorySize, category).toBeGreaterThanOrEqual(2 * concurrency * partMiB + 256);
+      // The highest peak RSS measured with the category's parts in flight (npm run bench:sizing), with half again as headroom.
+      const rss = measured.runs.filter((r) => r.parts.category === category).map((r) => r.peakRssBytes);
+      expect(rss.length, category).toBeGreaterThan(0);
+      expect(sizing.MemorySize * 1024 * 1024, category).toBeGreaterThanOrEqual(1.5 * Math.max(...rss));
       expect(sizing.TimeoutSeconds, category).toBeLessThanOrEqual(900);
       // AWS's advice for SQS event sources: visibility timeout at least six times the function timeout.
       expect(sizing.VisibilityTimeoutSeconds, category).toBe(6 * sizing.TimeoutSeconds);

@@ -6,6 +6,7 @@ import { OLDEST_MESSAGE_ALARM_SECONDS } from "../../infra/alarms.js";
 import { readNotificationHandler } from "../../infra/app.js";
 import { MAX_RECEIVE_COUNT } from "../../infra/stack-parts.js";
 import { loadHandlerConfig } from "../../src/lambda/handler-config.js";
+import { SIZE_CATEGORIES } from "../../src/lambda/size-categories.js";
 import { METRIC, METRIC_NAMESPACE, SERVICE_NAME } from "../../src/worker/metric-names.js";
 import { ORIGINAL_OUTPUTS } from "./original-template.js";
 import {
@@ -645,7 +646,9 @@ describe("outputs", () => {
       "Source: reports-cn (cn-north-1) -> Target: reports-global (us-east-1)",
     );
     expect(outputs.SetupInfo).toContain("secret s3-cross-partition-sync-credentials");
-    expect(outputs.LambdaConfiguration).toContain("Lambda memory: 1024 MB");
+    expect(outputs.LambdaConfiguration).toContain(
+      `Lambda memory: ${SIZE_CATEGORIES["200MB-2GB"].memoryMb} MB`,
+    );
     expect(outputs.LambdaConfiguration).toContain(
       "Queue visibility timeout: 3600 s; attempts per part and object in one invocation: 3; dead-letter after 5 receives",
     );

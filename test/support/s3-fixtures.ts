@@ -2,9 +2,12 @@
 // and take snapshots of a bucket to prove that a command wrote nothing.
 import { createHash, randomBytes } from "node:crypto";
 import {
+  AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
   CreateBucketCommand,
   CreateMultipartUploadCommand,
+  DeleteBucketCommand,
+  DeleteObjectsCommand,
   GetObjectCommand,
   GetObjectTaggingCommand,
   HeadObjectCommand,
@@ -151,6 +154,25 @@ export async function listKeys(client: S3Client, bucket: string, prefix?: string
 export async function incompleteUploads(client: S3Client, bucket: string): Promise<string[]> {
   const result = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
   return (result.Uploads ?? []).map((upload) => `${upload.Key} ${upload.UploadId}`);
+}
+
+/** DeleteObjects takes at most this many keys. */
+const DELETE_BATCH = 1000;
+
+/** Deletes every object and open multipart upload in the bucket, then the bucket. */
+export async function emptyAndDeleteBucket(client: S3Client, bucket: string): Promise<void> {
+  const keys = (await listAll(client, bucket)).map((entry) => ({ Key: entry.key }));
+  for (let i = 0; i < keys.length; i += DELETE_BATCH) {
+    const Objects = keys.slice(i, i + DELETE_BATCH);
+    await client.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects, Quiet: true } }));
+  }
+  const uploads = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
+  for (const upload of uploads.Uploads ?? []) {
+    await client.send(
+      new AbortMultipartUploadCommand({ Bucket: bucket, Key: upload.Key, UploadId: upload.UploadId }),
+    );
+  }
+  await client.send(new DeleteBucketCommand({ Bucket: bucket }));
 }
 
 export async function bucketNames(client: S3Client): Promise<string[]> {
