@@ -177,8 +177,8 @@ function linkText(link: SoakLinkResult): string {
   return (
     `Between the CLI and the target's fault proxy runs the link model's \`${link.profile}\` profile with stalls ` +
     `(test/reliability/soak-link.ts): \`${JSON.stringify(link.settings)}\`. Over all passes it carried ` +
-    `${link.connections} connections (at most ${link.peakConnections} at once), ${mib(link.bytesUp, 0)} up and ` +
-    `${mib(link.bytesDown, 0)} down, and cut ${link.resets} with a reset; ${link.stalls} bursts stalled, ` +
+    `${link.connections} connections (at most ${link.peakConnections} at once), ${mib(link.bytesUp)} up and ` +
+    `${mib(link.bytesDown)} down, and cut ${link.resets} with a reset; ${link.stalls} bursts stalled, ` +
     `${link.stallsPastTimeout} of them longer than the default 30 s stall timeout.`
   );
 }
@@ -401,7 +401,7 @@ export function writeReliabilityDoc(paths: ReliabilityPaths = reliabilityPaths(f
         .map((f) => read<SoakResult>(paths, f.replace(/\.json$/, "")) as SoakResult)
     : [];
   const crashOther = read<CrashResult>(paths, "crash.other-build");
-  if (!soak && !crash && !soakOther && !crashOther) return undefined;
+  if (!soak && !crash && !soakOther && !crashOther && soakLinks.length === 0) return undefined;
   // What the runs found, written by hand from them (bench/reliability-notes.md), included as it is.
   const notesFile = join(import.meta.dirname, "reliability-notes.md");
   const notes = existsSync(notesFile) ? readFileSync(notesFile, "utf8") : undefined;
