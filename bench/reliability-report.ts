@@ -1,7 +1,7 @@
 // Results of the soak suite (test/reliability/soak.heavy.ts) and the crash suite
 // (test/reliability/crash.heavy.ts), and docs/RELIABILITY.md rendered from them. Each suite writes
 // its JSON and renders the document again, so it always shows the latest run of each.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { repoRoot } from "../scripts/minio-path.mjs";
 import { writeFormattedJson } from "./report.js";
@@ -33,6 +33,22 @@ export interface PassResult {
   failures: { key: string; error: string }[];
   /** The CLI ended without its summary (an uncaught exception): the end of its stderr. */
   crashed?: string;
+  /** The pass outran the suite's bound and was killed. */
+  hung?: boolean;
+}
+
+/** The link model between the CLI and the target's fault proxy (SOAK_LINK), counted over all passes. */
+export interface SoakLinkResult {
+  profile: string;
+  settings: object;
+  connections: number;
+  peakConnections: number;
+  bytesUp: number;
+  bytesDown: number;
+  resets: number;
+  stalls: number;
+  /** Stalls longer than the CLI's default stall timeout (30 s). */
+  stallsPastTimeout: number;
 }
 
 export interface SoakResult {
@@ -44,6 +60,7 @@ export interface SoakResult {
   sizeMix: { label: string; count: number; bytes: number }[];
   faultRates: Record<string, number>;
   stallMs: [number, number];
+  link?: SoakLinkResult;
   /** Which build of the CLI ran. */
   cli: string;
   passes: PassResult[];
@@ -132,7 +149,7 @@ export interface CrashResult {
  */
 export function writeResult(
   paths: ReliabilityPaths,
-  name: "soak" | "crash",
+  name: "soak" | `soak-${string}` | "crash",
   result: SoakResult | CrashResult,
   otherBuild: boolean,
 ) {
@@ -154,6 +171,18 @@ function table(head: string[], rows: (string | number)[][]): string {
   return [line(head), line(head.map((_, i) => (i === 0 ? "---" : "---:"))), ...rows.map(line)].join("\n");
 }
 
+const SOAK_TITLE = "## Soak: faults on both sides";
+
+function linkText(link: SoakLinkResult): string {
+  return (
+    `Between the CLI and the target's fault proxy runs the link model's \`${link.profile}\` profile with stalls ` +
+    `(test/reliability/soak-link.ts): \`${JSON.stringify(link.settings)}\`. Over all passes it carried ` +
+    `${link.connections} connections (at most ${link.peakConnections} at once), ${mib(link.bytesUp)} up and ` +
+    `${mib(link.bytesDown)} down, and cut ${link.resets} with a reset; ${link.stalls} bursts stalled, ` +
+    `${link.stallsPastTimeout} of them longer than the default 30 s stall timeout.`
+  );
+}
+
 function soakSection(soak: SoakResult): string {
   const totalRate = Object.values(soak.faultRates).reduce((a, b) => a + b, 0);
   const injected = (side: { faults: Record<string, number> }) =>
@@ -170,9 +199,13 @@ function soakSection(soak: SoakResult): string {
     : fp
       ? `**Result: ${silent === 0 ? "0 objects silently wrong or missing" : `${silent} objects SILENTLY WRONG OR MISSING`}.**`
       : "**Result: incomplete run.**";
+  const hangs = soak.passes.filter((p) => p.hung).length;
   const out = [
-    "## Soak: faults on both sides",
+    soak.link
+      ? `## Soak across the border: ${soak.link.profile} link to the target, faults on both sides`
+      : SOAK_TITLE,
     "",
+    ...(soak.link ? [linkText(soak.link), ""] : []),
     `${soak.objects} objects (${mib(soak.totalBytes, 0)}) copied with \`s3xsync sync\` at its defaults through a fault proxy ` +
       `in front of each server (test/support/fault-proxy.ts), ${pct(totalRate)} of all requests faulted ` +
       `(${kinds.map((k) => `${k} ${pct(soak.faultRates[k] ?? 0)}`).join(", ")}; stalls ${soak.stallMs[0]}-${soak.stallMs[1]} ms), ` +
@@ -180,6 +213,8 @@ function soakSection(soak: SoakResult): string {
       `CLI: ${soak.cli}.`,
     "",
     headline,
+    "",
+    `Hangs (a pass still running after 20 min is killed and counted): **${hangs}**.`,
     "",
   ];
   if (crashed?.crashed) out.push("```", crashed.crashed, "```", "");
@@ -360,8 +395,13 @@ export function writeReliabilityDoc(paths: ReliabilityPaths = reliabilityPaths(f
   const soak = read<SoakResult>(paths, "soak");
   const crash = read<CrashResult>(paths, "crash");
   const soakOther = read<SoakResult>(paths, "soak.other-build");
+  const soakLinks = existsSync(paths.resultsDir)
+    ? readdirSync(paths.resultsDir)
+        .filter((f) => /^soak-[^.]+\.json$/.test(f))
+        .map((f) => read<SoakResult>(paths, f.replace(/\.json$/, "")) as SoakResult)
+    : [];
   const crashOther = read<CrashResult>(paths, "crash.other-build");
-  if (!soak && !crash && !soakOther && !crashOther) return undefined;
+  if (!soak && !crash && !soakOther && !crashOther && soakLinks.length === 0) return undefined;
   // What the runs found, written by hand from them (bench/reliability-notes.md), included as it is.
   const notesFile = join(import.meta.dirname, "reliability-notes.md");
   const notes = existsSync(notesFile) ? readFileSync(notesFile, "utf8") : undefined;
@@ -379,6 +419,7 @@ export function writeReliabilityDoc(paths: ReliabilityPaths = reliabilityPaths(f
     "",
     ...(notes ? [notes.trim(), ""] : []),
     soak ? soakSection(soak) : "## Soak\n\nNot run yet: `npm run test:soak`.\n",
+    ...soakLinks.map(soakSection),
     crash ? crashSection(crash) : "## Crash\n\nNot run yet: `npm run test:crash`.\n",
     soakOther ? other("Soak: faults on both sides", soakSection(soakOther)) : "",
     crashOther ? other("Crash: kill -9 during a copy, then resume", crashSection(crashOther)) : "",
@@ -389,6 +430,7 @@ export function writeReliabilityDoc(paths: ReliabilityPaths = reliabilityPaths(f
     "npm run test:crash                         # five kill -9 during a 1 GiB copy, per source layout",
     "RELIABILITY_SCALE=small npm run test:soak  # 150 objects, output in .cache/reliability-small/",
     "SOAK_SEED=1234 npm run test:soak           # the same fault decisions again",
+    "SOAK_LINK=cross-border npm run test:soak   # the same over the cross-border link with stalls (soak-cross-border.json)",
     "S3XSYNC_CLI=path/to/s3xsync.js S3XSYNC_CLI_NOTE='what it changes' npm run test:soak   # another build",
     "```",
     "",

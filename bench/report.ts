@@ -4,6 +4,8 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
+import { renderBarChart } from "./bar-chart.js";
+import { checkLinkTargets, LINK_CHART, renderLinkChart, renderLinkSection } from "./link-report.js";
 import type {
   BenchResults,
   RequestCount,
@@ -42,6 +44,8 @@ export function summarize(
   runs: RunRecord[],
   sourceLayout: string,
   requests?: RequestCount[],
+  /** The limit when it is known rather than measured by the raw tools (a link's capacity). */
+  knownLimit?: number,
 ): WorkloadResult {
   const tools = ALL_TOOLS.filter((tool) => runs.some((r) => r.tool === tool));
   const summaries: ToolSummary[] = tools.map((tool) => {
@@ -63,10 +67,12 @@ export function summarize(
   const value = (tool: ToolId) => summaries.find((s) => s.tool === tool)?.[spec.metric].median ?? 0;
   // A copy must read everything and write everything: it cannot beat the slower direction, taken at
   // the best that either raw tool reached.
-  const limit = Math.min(
-    Math.max(value("limit-get"), value("s5cmd-get")),
-    Math.max(value("limit-put"), value("s5cmd-put")),
-  );
+  const limit =
+    knownLimit ??
+    Math.min(
+      Math.max(value("limit-get"), value("s5cmd-get")),
+      Math.max(value("limit-put"), value("s5cmd-put")),
+    );
   const ours = value("s3xsync");
   const ratio = (a: number, b: number) => (b > 0 ? a / b : 0);
   return {
@@ -85,16 +91,17 @@ export function summarize(
       oursOverLimit: ratio(ours, limit),
       oursOverRcloneDefault: ratio(ours, value("rclone-default")),
       oursOverRcloneMatched: ratio(ours, value("rclone-matched")),
+      ...(tools.includes("rclone-tuned") ? { oursOverRcloneTuned: ratio(ours, value("rclone-tuned")) } : {}),
     },
     ...(requests ? { requests } : {}),
   };
 }
 
-const fmt = (n: number, digits = 1) => n.toFixed(digits);
-const unit = (w: WorkloadResult) => (w.metric === "mbPerSecond" ? "MB/s" : "objects/s");
-const rateDigits = (w: WorkloadResult) => (w.metric === "mbPerSecond" ? 1 : 0);
+export const fmt = (n: number, digits = 1) => n.toFixed(digits);
+export const unit = (w: WorkloadResult) => (w.metric === "mbPerSecond" ? "MB/s" : "objects/s");
+export const rateDigits = (w: WorkloadResult) => (w.metric === "mbPerSecond" ? 1 : 0);
 
-function summaryOf(w: WorkloadResult, tool: ToolId): ToolSummary | undefined {
+export function summaryOf(w: WorkloadResult, tool: ToolId): ToolSummary | undefined {
   return w.summaries.find((s) => s.tool === tool);
 }
 
@@ -211,11 +218,7 @@ export function renderTable(results: BenchResults): string {
   return lines.join("\n");
 }
 
-function escapeXml(text: string): string {
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
-}
-
-const COLORS: Record<ToolId, string> = {
+export const COLORS: Record<ToolId, string> = {
   "limit-get": "#7d8894",
   "limit-put": "#a9b3bd",
   "s5cmd-get": "#c7ced6",
@@ -224,59 +227,33 @@ const COLORS: Record<ToolId, string> = {
   "s3xsync-candidate": "#7aa7f0",
   "rclone-default": "#e3872d",
   "rclone-matched": "#f0b37e",
+  "rclone-tuned": "#b5651d",
 };
 
 /** A horizontal bar chart per workload: median as the bar, min-max as a whisker. */
 export function renderChart(results: BenchResults): string {
-  const width = 820;
-  const labelWidth = 230;
-  const barArea = width - labelWidth - 120;
-  const barHeight = 20;
-  const gap = 8;
-  const panelHead = 34;
-  const parts: string[] = [];
-  let y = 56;
-  parts.push(
-    `<text x="16" y="26" font-size="16" font-weight="bold">s3xsync vs rclone and the servers' raw limit</text>`,
-    `<text x="16" y="46" font-size="12">medians of ${results.repeats} runs, whiskers min-max; longer is better</text>`,
-  );
-  for (const w of results.workloads) {
-    const max = Math.max(...w.summaries.map((s) => s[w.metric].max), 1);
-    parts.push(
-      `<text x="16" y="${y + 20}" font-size="14" font-weight="bold">${escapeXml(w.title)} (${unit(w)})</text>`,
-    );
-    y += panelHead;
-    for (const s of w.summaries) {
-      const rate = s[w.metric];
-      const scale = (v: number) => (v / max) * barArea;
-      const x0 = labelWidth;
-      parts.push(
-        `<text x="${labelWidth - 8}" y="${y + barHeight * 0.72}" font-size="12" text-anchor="end">${escapeXml(TOOL_LABELS[s.tool])}</text>`,
-        `<rect x="${x0}" y="${y}" width="${scale(rate.median).toFixed(1)}" height="${barHeight}" fill="${COLORS[s.tool]}"/>`,
-        `<line x1="${(x0 + scale(rate.min)).toFixed(1)}" x2="${(x0 + scale(rate.max)).toFixed(1)}" y1="${y + barHeight / 2}" y2="${y + barHeight / 2}" stroke="#333" stroke-width="1.5"/>`,
-        `<text x="${(x0 + scale(Math.max(rate.max, rate.median)) + 6).toFixed(1)}" y="${y + barHeight * 0.72}" font-size="12">${fmt(rate.median, rateDigits(w))}${s.failedRuns ? " (runs failed)" : ""}</text>`,
-      );
-      y += barHeight + gap;
-    }
-    y += 10;
-  }
   const m = results.machine;
-  parts.push(
-    `<text x="16" y="${y + 10}" font-size="11" fill="#555">${escapeXml(
+  return renderBarChart({
+    title: "s3xsync vs rclone and the servers' raw limit",
+    subtitle: `medians of ${results.repeats} runs, whiskers min-max; longer is better`,
+    footer:
       `${m.cores} cores (${m.cpuModel}), client and both MinIO servers on one host; ` +
-        `CPUs ${fmt(m.medianMachineBusyShare * 100, 0)}% busy, ${fmt(m.medianOtherCpuShare * 100, 0)}% by other processes; ${results.generatedAt.slice(0, 10)}`,
-    )}</text>`,
-  );
-  const height = y + 24;
-  const title = `Throughput of s3xsync, rclone and the servers' raw limit per workload (${results.generatedAt.slice(0, 10)})`;
-  return (
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ` +
-    `font-family="Helvetica, Arial, sans-serif" role="img" aria-label="${escapeXml(title)}">\n` +
-    `<title>${escapeXml(title)}</title>\n<rect width="100%" height="100%" fill="#fff"/>\n${parts.join("\n")}\n</svg>\n`
-  );
+      `CPUs ${fmt(m.medianMachineBusyShare * 100, 0)}% busy, ${fmt(m.medianOtherCpuShare * 100, 0)}% by other processes; ${results.generatedAt.slice(0, 10)}`,
+    label: `Throughput of s3xsync, rclone and the servers' raw limit per workload (${results.generatedAt.slice(0, 10)})`,
+    panels: results.workloads.map((w) => ({
+      title: `${w.title} (${unit(w)})`,
+      digits: rateDigits(w),
+      bars: w.summaries.map((s) => ({
+        label: TOOL_LABELS[s.tool],
+        color: COLORS[s.tool],
+        ...s[w.metric],
+        ...(s.failedRuns ? { note: " (runs failed)" } : {}),
+      })),
+    })),
+  });
 }
 
-function mdTable(head: string[], rows: string[][]): string {
+export function mdTable(head: string[], rows: string[][]): string {
   const line = (cells: string[]) => `| ${cells.join(" | ")} |`;
   return [
     line(head),
@@ -462,6 +439,7 @@ export function renderMarkdown(
   }
   const analysis = analysisText();
   if (analysis) out.push(analysis.trim(), "");
+  if (results.links?.length) out.push(renderLinkSection(results), "");
   out.push(
     "## Machine, load and versions",
     "",
@@ -507,25 +485,64 @@ export function writeFormattedJson(path: string, value: unknown): void {
   if (existsSync(biome)) spawnSync(biome, ["format", "--write", path], { stdio: "ignore" });
 }
 
-/** The hand-written analysis (bench/analysis.md), included in PERFORMANCE.md as it is. */
-function analysisText(): string | undefined {
-  const file = join(import.meta.dirname, "analysis.md");
+/** A hand-written analysis (bench/analysis.md, bench/link-analysis.md), included in PERFORMANCE.md as it is. */
+export function analysisText(name = "analysis.md"): string | undefined {
+  const file = join(import.meta.dirname, name);
   return existsSync(file) ? readFileSync(file, "utf8") : undefined;
 }
 
-/** Fills in the target checks and writes docs/PERFORMANCE.md and the chart. */
+/** Fills in the target checks and writes docs/PERFORMANCE.md and the charts. */
 export function writePerformanceDocs(
   input: BenchResults,
   paths: { resultsPath: string; docsDir: string },
 ): { results: BenchResults; markdownPath: string; chartPath: string } {
-  const results = { ...input, targets: checkTargets(input) };
+  const results = { ...input, targets: checkTargets(input), linkTargets: checkLinkTargets(input) };
   mkdirSync(paths.docsDir, { recursive: true });
   const chartPath = join(paths.docsDir, "performance-chart.svg");
   const markdownPath = join(paths.docsDir, "PERFORMANCE.md");
   writeFileSync(chartPath, renderChart(results));
+  if (results.links?.length) writeFileSync(join(paths.docsDir, LINK_CHART), renderLinkChart(results));
   writeFileSync(
     markdownPath,
     renderMarkdown(results, "performance-chart.svg", relative(repoRootDir, paths.resultsPath)),
   );
   return { results, markdownPath, chartPath };
+}
+
+type ResultsPaths = { resultsPath: string; docsDir: string };
+
+/** Reads results.json (if any), applies `update`, writes it and the docs again; returns what was written. */
+export function saveResults(
+  paths: ResultsPaths,
+  update: (previous: BenchResults | undefined) => BenchResults,
+): BenchResults {
+  const previous = existsSync(paths.resultsPath)
+    ? (JSON.parse(readFileSync(paths.resultsPath, "utf8")) as BenchResults)
+    : undefined;
+  const docs = writePerformanceDocs(update(previous), paths);
+  writeFormattedJson(paths.resultsPath, docs.results);
+  console.log(`wrote ${paths.resultsPath}, ${docs.markdownPath}, ${docs.chartPath}`);
+  return docs.results;
+}
+
+/**
+ * A new loopback run, keeping the link results, and the s3xsync medians of the first loopback run
+ * it replaced: the figures the loopback target of issue 12 compares against.
+ */
+export function withLoopback(previous: BenchResults | undefined, loopback: BenchResults): BenchResults {
+  const baseline =
+    previous?.loopbackBaseline ??
+    (previous?.workloads.length
+      ? {
+          generatedAt: previous.generatedAt,
+          s3xsync: Object.fromEntries(
+            previous.workloads.map((w) => [w.id, summaryOf(w, "s3xsync")?.[w.metric].median ?? 0]),
+          ),
+        }
+      : undefined);
+  return {
+    ...loopback,
+    ...(previous?.links ? { links: previous.links } : {}),
+    ...(baseline ? { loopbackBaseline: baseline } : {}),
+  };
 }

@@ -8,7 +8,8 @@ export type ToolId =
   | "s3xsync"
   | "s3xsync-candidate"
   | "rclone-default"
-  | "rclone-matched";
+  | "rclone-matched"
+  | "rclone-tuned";
 
 /** The order of the tools in tables and the chart. */
 export const ALL_TOOLS: ToolId[] = [
@@ -20,6 +21,7 @@ export const ALL_TOOLS: ToolId[] = [
   "s3xsync-candidate",
   "rclone-default",
   "rclone-matched",
+  "rclone-tuned",
 ];
 
 export const TOOL_LABELS: Record<ToolId, string> = {
@@ -31,6 +33,7 @@ export const TOOL_LABELS: Record<ToolId, string> = {
   "s3xsync-candidate": "s3xsync, proposed engine changes",
   "rclone-default": "rclone copy (defaults)",
   "rclone-matched": "rclone copy (our parallelism)",
+  "rclone-tuned": "rclone copy (tuned for a long link)",
 };
 
 export interface RunRecord {
@@ -55,6 +58,19 @@ export interface RunRecord {
   machineBusyShare: number;
   /** CPU seconds used during the run by processes other than the tool and the two servers. */
   otherCpuSeconds: number;
+  /** What the link model saw during the run (link profiles only). */
+  link?: LinkRunStats;
+}
+
+/** The link model's counters over one run. */
+export interface LinkRunStats {
+  connections: number;
+  /** The most connections open at once: bounds the rate at peak x the per-connection cap. */
+  peakConnections: number;
+  /** Bytes through the link both ways. */
+  bytes: number;
+  resets: number;
+  stalls: number;
 }
 
 export interface Spread {
@@ -109,7 +125,12 @@ export interface WorkloadResult {
   summaries: ToolSummary[];
   /** min(best GET-only, best PUT-only) medians in the workload's metric (best of s3raw and s5cmd). */
   limit: number;
-  ratios: { oursOverLimit: number; oursOverRcloneDefault: number; oursOverRcloneMatched: number };
+  ratios: {
+    oursOverLimit: number;
+    oursOverRcloneDefault: number;
+    oursOverRcloneMatched: number;
+    oursOverRcloneTuned?: number;
+  };
   requests?: RequestCount[];
 }
 
@@ -136,4 +157,34 @@ export interface BenchResults {
   candidate?: { path: string; description: string };
   workloads: WorkloadResult[];
   targets: TargetCheck[];
+  /** The link profiles (bench/link-bench.ts), each from its own run; a run replaces its profile's entry. */
+  links?: LinkProfileResult[];
+  /** Issue 12's targets on the link profiles. */
+  linkTargets?: TargetCheck[];
+  /** s3xsync's loopback medians (per workload id) before the first loopback run since issue 12. */
+  loopbackBaseline?: { generatedAt: string; s3xsync: Record<string, number> };
+}
+
+/** One link profile on one side: the workloads over a link model (test/support/link-model.ts). */
+export interface LinkProfileResult {
+  /** e.g. "cross-border", or "cross-border (source side)". */
+  name: string;
+  profile: string;
+  /** Where the link sits: between the copy host and the target, or the source. */
+  side: "target" | "source";
+  rttMs: number;
+  /** MB/s (10^6 bytes) of one connection and of the whole link; the link's is the capacity a copy can reach. */
+  connectionMBps: number;
+  linkMBps: number;
+  /** The profile as the link model ran it. */
+  settings: object;
+  generatedAt: string;
+  scale: "full" | "small";
+  repeats: number;
+  durationSeconds: number;
+  machine: BenchResults["machine"];
+  versions: Record<string, string>;
+  /** What each tool ran. */
+  commands: Record<string, string>;
+  workloads: WorkloadResult[];
 }

@@ -35,7 +35,7 @@ export function defineAlarms(
       ...props,
     });
   const deadLetterAlarm = alarm("DeadLetterQueueAlarm", "dead-letter-queue-not-empty", {
-    alarmDescription: `Messages reached the dead-letter queue: an object (or a source event) failed ${MAX_RECEIVE_COUNT} receives. Read the function's logs for the keys and errors, fix the cause, then move the messages back: README.md, section "Fixing and redriving".`,
+    alarmDescription: `Messages reached the dead-letter queue: an object (or a source event) failed ${MAX_RECEIVE_COUNT} receives. Read the logs of the function for the keys and errors, fix the cause, then move the messages back: README.md, section "Fixing and redriving".`,
     namespace: "AWS/SQS",
     metricName: "ApproximateNumberOfMessagesVisible",
     dimensions: [{ name: "QueueName", value: queues.deadLetterQueue.attrQueueName }],

@@ -6,6 +6,9 @@
 //
 // RELIABILITY_SCALE=small: 150 objects (and 40 for corruption), results in .cache/reliability-small/.
 // SOAK_SEED=...: the fault decisions' seed (default: random, printed and recorded).
+// SOAK_LINK=cross-border (a profile of test/support/link-model.ts): the same passes with that link
+// between the CLI and the target's fault proxy, plus stalls of 5-40 s on 0.5 % of its bursts each way
+// (some past the default 30 s stall timeout); results in soak-<profile>.json beside soak.json.
 import { randomBytes } from "node:crypto";
 import { cpus, loadavg } from "node:os";
 import { PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
@@ -30,6 +33,7 @@ import { digestObject, MiB, pseudoRandomChunks, uploadMultipart } from "../suppo
 import { usePartitionPair } from "../support/partition-pair.js";
 import { measureChild } from "../support/process-stats.js";
 import { incompleteUploads, listKeys, md5Hex } from "../support/s3-fixtures.js";
+import { soakLink } from "./soak-link.js";
 
 const small = process.env.RELIABILITY_SCALE === "small";
 const SEED = process.env.SOAK_SEED ?? randomBytes(4).toString("hex");
@@ -47,6 +51,9 @@ const FAULT_RATES: FaultRates = {
 };
 const STALL_MS: [number, number] = [500, 3000];
 const CORRUPT_RATE = 0.05;
+/** A pass still running after this long counts as a hang: it is killed and recorded as one. */
+const PASS_TIMEOUT_MS = 20 * 60_000;
+const link = soakLink(process.env.SOAK_LINK, SEED);
 
 interface SourceObject {
   key: string;
@@ -169,10 +176,12 @@ async function judge(targetClient: S3Client, bucket: string, objects: SourceObje
   return result;
 }
 
-describe(`soak: ${small ? 150 : 1000} objects through 5% faults`, () => {
+describe(`soak: ${small ? 150 : 1000} objects through 5% faults${link ? ` over ${link.name}` : ""}`, () => {
   const pair = usePartitionPair({ sourceBuckets: [SRC, CORRUPT_SRC], targetBuckets: [DST, CORRUPT_DST] });
   let sourceProxy: FaultProxy;
   let targetProxy: FaultProxy;
+  /** The target's fault proxy, or the link in front of it. */
+  let targetEndpoint: string;
   let objects: SourceObject[];
   const started = Date.now();
   const loadBefore = loadavg().map((v) => Number(v.toFixed(2)));
@@ -202,6 +211,7 @@ describe(`soak: ${small ? 150 : 1000} objects through 5% faults`, () => {
       stallMs: STALL_MS,
       keepRecent: 100_000,
     });
+    targetEndpoint = (await link?.start(targetProxy.endpoint)) ?? targetProxy.endpoint;
   });
 
   const viaProxies = (bucketFrom: string, bucketTo: string, command = "sync") => [
@@ -212,14 +222,20 @@ describe(`soak: ${small ? 150 : 1000} objects through 5% faults`, () => {
     "--source-endpoint",
     sourceProxy.endpoint,
     "--target-endpoint",
-    targetProxy.endpoint,
+    targetEndpoint,
     "--quiet",
     "--json",
   ];
 
   /** One sync through the proxies; recorded in `into` (if given) before it is checked. */
   async function pass(bucketFrom: string, bucketTo: string, into?: PassResult[]): Promise<PassResult> {
-    const run = await measureChild(spawnCliUnderTest(viaProxies(bucketFrom, bucketTo), pair.profiles.env));
+    const child = spawnCliUnderTest(viaProxies(bucketFrom, bucketTo), pair.profiles.env);
+    let hung = false;
+    const timer = setTimeout(() => {
+      hung = true;
+      child.kill("SIGKILL");
+    }, PASS_TIMEOUT_MS);
+    const run = await measureChild(child).finally(() => clearTimeout(timer));
     proxyTotals.source.push(sourceProxy.stats());
     proxyTotals.target.push(targetProxy.stats());
     sourceProxy.resetStats();
@@ -240,8 +256,10 @@ describe(`soak: ${small ? 150 : 1000} objects through 5% faults`, () => {
       },
       failures: parsed?.failures ?? [],
       ...(parsed ? {} : { crashed: run.stderr.trim().split("\n").slice(-20).join("\n") }),
+      ...(hung ? { hung } : {}),
     };
     into?.push(record);
+    expect(hung, `the pass ran for more than ${PASS_TIMEOUT_MS / 60_000} min: a hang`).toBe(false);
     expect(run.code, `exit code 0 or 1, never a usage error; stderr: ${run.stderr}`).toBeOneOf([0, 1]);
     expect(
       parsed,
@@ -345,6 +363,7 @@ describe(`soak: ${small ? 150 : 1000} objects through 5% faults`, () => {
 
   afterAll(async () => {
     writeSoakResult();
+    await link?.close();
     await sourceProxy?.close();
     await targetProxy?.close();
   });
@@ -389,6 +408,7 @@ describe(`soak: ${small ? 150 : 1000} objects through 5% faults`, () => {
       sizeMix: [...sizeMix].map(([label, v]) => ({ label, ...v })),
       faultRates: FAULT_RATES as Record<string, number>,
       stallMs: STALL_MS,
+      ...(link ? { link: link.result() } : {}),
       passes,
       cli: cliDescription(),
       ...(result.firstPass ? { firstPass: result.firstPass } : {}),
@@ -411,7 +431,7 @@ describe(`soak: ${small ? 150 : 1000} objects through 5% faults`, () => {
       },
       durationSeconds: Math.round((Date.now() - started) / 1000),
     };
-    writeResult(paths, "soak", soak, cliOverride() !== undefined);
+    writeResult(paths, link ? `soak-${link.name}` : "soak", soak, cliOverride() !== undefined);
     console.log(`wrote ${writeReliabilityDoc(paths)}`);
   }
 });
