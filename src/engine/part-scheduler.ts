@@ -64,6 +64,8 @@ export class PartScheduler {
   private readonly initial: number;
   /** Parts waiting for their copy's window: demand the limit should see. */
   private waitingInWindows = 0;
+  /** Lets in what each open window's size now admits; run when the limit, which sizes them, changes. */
+  private readonly windowAdmits = new Set<() => void>();
 
   constructor(options: SchedulerOptions) {
     this.initial = options.concurrency;
@@ -76,6 +78,7 @@ export class PartScheduler {
         apply: (limit) => {
           this.parts.concurrency = limit;
           this.wholes.concurrency = limit * WHOLE_OBJECTS_PER_PART_SLOT;
+          for (const admit of this.windowAdmits) admit();
         },
       });
     }
@@ -173,6 +176,7 @@ export class PartScheduler {
       }
     };
     const window = options.window && this.windowOf(options.window);
+    if (window) this.windowAdmits.add(window.admit);
     const results = await Promise.allSettled(
       partNumbers.map(async (n) => {
         const release = await window?.enter();
@@ -183,24 +187,36 @@ export class PartScheduler {
         }
       }),
     );
+    if (window) this.windowAdmits.delete(window.admit);
     const failure = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
     if (failure) throw failure.reason;
     return { paused };
   }
 
-  /** A copy's own bound on its parts in flight, entered in part order; its size may change. */
+  /**
+   * A copy's own bound on its parts in flight, entered in part order; its size may change. Parts
+   * waiting are let in as parts leave and as the size grows: let in only as parts left, a
+   * single-part source on the cross-border link kept 4 parts in flight for 2.5 s after the limit
+   * had grown its window to 52, until its first part ended. Measured there, before and after:
+   * 256 MiB 21-22 to 24 MB/s (28 to 32 connections at most, every part); 1 GiB 32.7 to 34.4 MB/s
+   * (44 to 52).
+   */
   private windowOf(size: () => number) {
     let inFlight = 0;
     const queue: (() => void)[] = [];
-    const release = () => {
-      inFlight--;
+    const admit = () => {
       while (queue.length > 0 && inFlight < size()) {
         inFlight++;
         this.waitingInWindows--;
         queue.shift()?.();
       }
     };
+    const release = () => {
+      inFlight--;
+      admit();
+    };
     return {
+      admit,
       enter: async (): Promise<() => void> => {
         if (queue.length === 0 && inFlight < size()) {
           inFlight++;
