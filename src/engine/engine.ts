@@ -4,6 +4,7 @@ import {
   errorName,
   httpStatusOf,
   PartReadsIgnoredError,
+  PartsLostError,
   SourceChangedError,
 } from "./errors.js";
 import { multipartPartCount } from "./etag.js";
@@ -196,7 +197,8 @@ export function createEngine(config: EngineConfig): Engine {
         } catch (error) {
           // Whatever a cancelled copy's transfers failed with, the cancel is the cause.
           if (signal?.aborted) return failure(task.sourceKey, signal.reason);
-          if (error instanceof SourceChangedError && start < MAX_FRESH_STARTS) continue;
+          const startOver = error instanceof SourceChangedError || error instanceof PartsLostError;
+          if (startOver && start < MAX_FRESH_STARTS) continue;
           return failure(task.sourceKey, error);
         }
       }

@@ -5,6 +5,15 @@ export class SourceChangedError extends Error {
   override name = "SourceChangedError";
 }
 
+/**
+ * CompleteMultipartUpload answered InvalidPart: a part the target had acknowledged is gone or holds
+ * other bytes (MinIO did so once in a full test run on a loaded machine, 1 GiB, 64 parts in flight). The
+ * copy starts over on a fresh upload, as when the source changed; the proof is taken again.
+ */
+export class PartsLostError extends Error {
+  override name = "PartsLostError";
+}
+
 /** Bytes on the target do not match what was read; the part or object is sent again. */
 export class IntegrityError extends Error {
   override name = "IntegrityError";
@@ -107,6 +116,7 @@ export function congestionOf(error: unknown): "throttled" | "broken" | undefined
 /** Throttling, 5xx, network faults and integrity mismatches are worth another attempt. */
 export function isRetryable(error: unknown): boolean {
   if (error instanceof SourceChangedError || error instanceof PermanentError) return false;
+  if (error instanceof PartsLostError) return false;
   if (error instanceof PartReadsIgnoredError || error instanceof CancelledError) return false;
   if (error instanceof IntegrityError || error instanceof EndlessListingError) return true;
   if (error instanceof StallError) return true;

@@ -1,6 +1,17 @@
-import { ListMultipartUploadsCommand, type S3Client } from "@aws-sdk/client-s3";
+import {
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  ListMultipartUploadsCommand,
+  type S3Client,
+} from "@aws-sdk/client-s3";
 import { describe, expect, it } from "vitest";
-import { findResumableUpload, type IncompleteUpload, uploadsLostInCreate } from "./multipart-upload.js";
+import { PartsLostError } from "./errors.js";
+import {
+  findResumableUpload,
+  type IncompleteUpload,
+  MultipartUpload,
+  uploadsLostInCreate,
+} from "./multipart-upload.js";
 
 const OURS_AT = Date.parse("2026-11-26T03:00:10.000Z");
 const ours: IncompleteUpload = { uploadId: "ours", initiated: OURS_AT };
@@ -76,6 +87,31 @@ describe("findResumableUpload", () => {
     );
     await expect(search(answering(false))).rejects.toThrow(
       "ListParts of s3://b/k: the server answered a truncated page with a marker it gave before",
+    );
+  });
+});
+
+describe("MultipartUpload.complete", () => {
+  it("turns InvalidPart, the key not holding the upload's object, into a start over", async () => {
+    const error = (name: string, status: number) =>
+      Object.assign(new Error(name), { name, $metadata: { httpStatusCode: status } });
+    const client = {
+      send: async (command: object) => {
+        if (command instanceof CreateMultipartUploadCommand) return { UploadId: "u", $metadata: {} };
+        if (command instanceof CompleteMultipartUploadCommand) throw error("InvalidPart", 400);
+        throw error("NotFound", 404);
+      },
+    } as unknown as S3Client;
+    const upload = await MultipartUpload.open(
+      { client, bucket: "b" },
+      "k",
+      { previous: [] },
+      { Metadata: {} },
+      undefined,
+      2,
+    );
+    await expect(upload.complete([{ partNumber: 1, etag: "e", size: 5 }])).rejects.toBeInstanceOf(
+      PartsLostError,
     );
   });
 });

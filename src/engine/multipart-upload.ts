@@ -10,7 +10,7 @@ import {
   type ListPartsCommandOutput,
   UploadPartCommand,
 } from "@aws-sdk/client-s3";
-import { errorName } from "./errors.js";
+import { errorName, PartsLostError } from "./errors.js";
 import { compositeEtag, normalizeEtag } from "./etag.js";
 import { paginate } from "./paginate.js";
 import type { ResumedChecksum } from "./proof-plan.js";
@@ -318,6 +318,11 @@ export class MultipartUpload {
       // A target that cannot be read now leaves the failure as it was.
       const current = await headTarget(this.target, this.key).catch(() => undefined);
       if (current?.etag === produced) return produced;
+      if (errorName(error) === "InvalidPart") {
+        throw new PartsLostError(
+          `s3://${this.target.bucket}/${this.key}: the target lost a part it had stored (InvalidPart on completing)`,
+        );
+      }
       throw error;
     }
   }
