@@ -17,7 +17,9 @@ const BUCKET_NAME_PATTERN = "^[a-z0-9][a-z0-9-]*[a-z0-9]$";
  * 5 TiB) through ranged reads and multipart uploads in any category, pausing before the deadline
  * and continuing in the next invocation. A larger category buys more parts in flight per
  * invocation and a longer timeout, so fewer continuations; memory and parts come from
- * src/lambda/size-categories.ts, where the measurement behind them is given. The handler writes nothing to /tmp, so ephemeral storage stays at Lambda's free
+ * src/lambda/size-categories.ts, where the measurement behind them is given. The handler writes
+ * to /tmp only the parts a single-part source reads ahead of its ordered MD5, up to 256 MiB per
+ * object (parts past the room there are read again), so ephemeral storage stays at Lambda's free
  * 512 MB in every category. The queue's visibility timeout is six times the function timeout, as
  * AWS recommends for SQS event sources (room for Lambda's own retries of a throttled batch).
  */

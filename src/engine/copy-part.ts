@@ -54,26 +54,6 @@ function slice(layout: PartLayout, partNumber: number) {
   return { range: [part.start, part.end] as [number, number] };
 }
 
-/** Where a read of a part sends its bytes besides the upload: the ordered digest, if any. */
-function sinkFor(
-  copy: PartCopy,
-  partNumber: number,
-  read: (bytesSoFar: number) => void,
-): PartSink | undefined {
-  if (!copy.digest) return undefined;
-  const sink = copy.digest.open(partNumber);
-  let bytes = 0;
-  return {
-    write: (chunk) => {
-      sink.write(chunk);
-      bytes += chunk.length;
-      read(bytes);
-    },
-    complete: (fingerprint) => sink.complete(fingerprint),
-    discard: () => sink.discard(),
-  };
-}
-
 /**
  * What a stored part must match for its bytes to be this version's: the CRC32 the target keeps
  * with it, or its ETag where that is the MD5 of its bytes; undefined when it cannot be kept.
@@ -116,10 +96,9 @@ async function rereadStoredPart(
   copy: PartCopy,
   stored: StoredPart,
   expected: string,
-  read: (bytesSoFar: number) => void,
   signal: AbortSignal | undefined,
 ): Promise<CopiedPart | undefined> {
-  const digest = await readPartOnly(copy, stored.partNumber, sinkFor(copy, stored.partNumber, read), signal);
+  const digest = await readPartOnly(copy, stored.partNumber, copy.digest?.open(stored.partNumber), signal);
   return digest === expected ? { ...stored, fingerprint: digest } : undefined;
 }
 
@@ -140,7 +119,6 @@ export async function hashPartAgain(copy: PartCopy, partNumber: number): Promise
 async function sendPart(
   copy: PartCopy,
   partNumber: number,
-  read: (bytesSoFar: number) => void,
   signal: AbortSignal | undefined,
 ): Promise<CopiedPart> {
   const { proof } = copy;
@@ -152,7 +130,7 @@ async function sendPart(
         copy.hooks.onProgress?.({ key: copy.state.key, bytes: count });
         copy.moved?.(count);
       },
-      sink: sinkFor(copy, partNumber, read),
+      sink: copy.digest?.open(partNumber),
       digest: proof.partDigest,
       stallTimeoutMs: copy.stallTimeoutMs,
       signal,
@@ -178,24 +156,17 @@ async function sendPart(
  * Copies one part, retried as a whole: a stored part of an interrupted upload is read again and
  * kept when it holds this version's bytes; otherwise the part is sent.
  */
-export async function copyPart(
-  copy: PartCopy,
-  partNumber: number,
-  read: (bytesSoFar: number) => void,
-  hedge: AbortSignal,
-): Promise<PartResult> {
+export async function copyPart(copy: PartCopy, partNumber: number, hedge: AbortSignal): Promise<PartResult> {
   const signal = transferSignal(hedge, copy.cancel);
   const stored = copy.upload.stored.get(partNumber);
   const expected = storedDigest(copy, stored);
   const { value, attempts } = await withRetries(
     async () => {
       const kept =
-        stored && expected !== undefined
-          ? await rereadStoredPart(copy, stored, expected, read, signal)
-          : undefined;
+        stored && expected !== undefined ? await rereadStoredPart(copy, stored, expected, signal) : undefined;
       return kept
         ? { part: kept, sent: false }
-        : { part: await sendPart(copy, partNumber, read, signal), sent: true };
+        : { part: await sendPart(copy, partNumber, signal), sent: true };
     },
     { attempts: copy.attempts, onAttemptFailed: copy.onAttemptFailed, signal },
   );

@@ -12,6 +12,7 @@ import { OrderedDigest } from "./ordered-digest.js";
 import type { PartScheduler } from "./part-scheduler.js";
 import { planProof } from "./proof-plan.js";
 import { type SourceState, sourceWrittenAt } from "./source-state.js";
+import { SpillFiles } from "./spill-files.js";
 import type { TargetAttributes } from "./target-attributes.js";
 import type { BucketSide, EngineHooks, Evidence } from "./types.js";
 
@@ -55,24 +56,30 @@ export type MultipartResult =
     };
 
 /**
- * Bytes of parts read ahead of the one being hashed that a copy holds for the ordered MD5 of a
- * single-part source; past it, parts are read once more when their turn comes (see
- * OrderedDigest). 32 MiB is four 8 MiB parts, the window a copy keeps to where it fits: a 1 GiB
- * copy peaked at 145 MiB of RSS with four held, 184 MiB with eight (V8 frees buffers lazily).
+ * Bytes of parts read ahead of the one being hashed that a copy holds in memory for the ordered
+ * MD5 of a single-part source (see OrderedDigest). 32 MiB is four 8 MiB parts: a 1 GiB copy
+ * peaked at 145 MiB of RSS with four held, 184 MiB with eight (V8 frees buffers lazily).
  */
-const DIGEST_BUDGET_BYTES = 32 * 1024 * 1024;
+const DIGEST_BUDGET_BYTES = 16 * 1024 * 1024;
 
 /**
- * Parts of a copy under the ordered digest in flight at once: what the budget holds, and every
- * slot the link's adaptation added beyond where the scheduler started. Those added slots are the
- * evidence that more in flight moves more bytes (a long link: 40 parts at 2 MB/s each), which is
- * worth a second source read of the parts past the budget; on loopback, where the CPU is the
- * limit, a copy keeps to what it holds.
+ * Bytes past DIGEST_BUDGET_BYTES a copy keeps on local disk (see SpillFiles); past it, parts are
+ * read again. Half of the 512 MB of /tmp the stack gives its function.
  */
-function digestWindow(ctx: MultipartContext): () => number {
+const SPILL_BUDGET_BYTES = 256 * 1024 * 1024;
+
+/**
+ * Parts of a copy under the ordered digest between the one being hashed and the last one started:
+ * as many as memory and disk hold, so a part once read is never read again, whatever order the
+ * parts end in. A part leaves the window once hashed and its shared slot once sent, so this bounds
+ * what waits, and the scheduler what moves. 36 parts of 8 MiB: a long link needs many in flight
+ * (40 MB/s at 4 MB/s each: 10 and more, since parts started together end together), and the part
+ * being hashed may be the one a reset made start over. Without disk (a file failed), the window is
+ * what memory holds.
+ */
+function digestWindow(ctx: MultipartContext, digest: OrderedDigest): () => number {
   const partSize = ctx.layout.kind === "planned" ? (ctx.layout.parts[0]?.size ?? 1) : 1;
-  const held = Math.max(1, Math.floor(DIGEST_BUDGET_BYTES / partSize));
-  return () => held + ctx.scheduler.added;
+  return () => Math.max(1, Math.floor(digest.capacityBytes() / partSize));
 }
 
 function partNumbers(layout: PartLayout): number[] {
@@ -141,7 +148,11 @@ async function openCopy(ctx: MultipartContext): Promise<PartCopy> {
     ctx.attempts,
   );
   const digest = proof.orderedDigest
-    ? new OrderedDigest(DIGEST_BUDGET_BYTES, (partNumber) => hashPartAgain(copy, partNumber))
+    ? new OrderedDigest(
+        DIGEST_BUDGET_BYTES,
+        (partNumber) => hashPartAgain(copy, partNumber),
+        new SpillFiles(SPILL_BUDGET_BYTES),
+      )
     : undefined;
   const copy: PartCopy = {
     source,
@@ -182,10 +193,9 @@ async function copyEveryPart(ctx: MultipartContext, copy: PartCopy): Promise<Cop
     }
   }
   const tally = { bytesSent: 0, partsSent: 0, partsReused: done.size, attempts: 1 };
-  const firstPartSize = ctx.layout.kind === "planned" ? (ctx.layout.parts[0]?.size ?? 0) : 0;
   const { paused } = await ctx.scheduler.runParts(
     numbers.filter((n) => !done.has(n)),
-    (partNumber, read, signal) => copyPart(copy, partNumber, read, signal),
+    (partNumber, signal) => copyPart(copy, partNumber, signal),
     {
       settled: async (partNumber, { part, sent, attempts }) => {
         tally.attempts = Math.max(tally.attempts, attempts);
@@ -200,9 +210,8 @@ async function copyEveryPart(ctx: MultipartContext, copy: PartCopy): Promise<Cop
         return part.size;
       },
       hedgeable: !digest,
-      window: digest && digestWindow(ctx),
-      staggerLead: digest ? Math.ceil(firstPartSize / digestWindow(ctx)()) : 0,
-      // A part keeps its slot while the digest holds its bytes: a copy starts no part it has no room for.
+      window: digest && digestWindow(ctx, digest),
+      // A part stays in the window until hashed: a copy starts no part it has no room for.
       holdUntil: digest && ((partNumber) => digest.released(partNumber)),
       shouldStart: () => !ctx.cancel?.aborted && ctx.shouldStartPart?.() !== false,
       onFailure: () => digest?.abandon(),
@@ -238,5 +247,7 @@ export async function copyInParts(ctx: MultipartContext): Promise<MultipartResul
     // Ranged reads resume this upload at once; a cancelled copy leaves it to the next delivery.
     if (!(error instanceof PartReadsIgnoredError) && !ctx.cancel?.aborted) await copy.upload.abort();
     throw error;
+  } finally {
+    await copy.digest?.close();
   }
 }

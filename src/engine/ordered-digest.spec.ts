@@ -1,6 +1,10 @@
 import { createHash } from "node:crypto";
-import { describe, expect, it } from "vitest";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { OrderedDigest } from "./ordered-digest.js";
+import { SpillFiles } from "./spill-files.js";
 
 describe("OrderedDigest", () => {
   it("hashes parts in part order whatever order they arrive in", async () => {
@@ -122,5 +126,101 @@ describe("OrderedDigest within a budget", () => {
     read(digest, 2);
     read(digest, 1);
     await expect(digest.whenHashed(2)).rejects.toThrow("source gone");
+  });
+});
+
+describe("OrderedDigest with spill files", () => {
+  const md5 = (text: string) => createHash("md5").update(text).digest("hex");
+  const parts: Record<number, string> = { 1: "aaaa", 2: "bbbb", 3: "cccc", 4: "dddd" };
+  let dir: string;
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), "s3xsync-spill-spec-"));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  function read(digest: OrderedDigest, partNumber: number, completeIt = true) {
+    const sink = digest.open(partNumber);
+    const text = parts[partNumber] ?? "";
+    sink.write(Buffer.from(text.slice(0, 2)));
+    sink.write(Buffer.from(text.slice(2)));
+    if (completeIt) sink.complete(md5(text));
+    return sink;
+  }
+
+  function noReread(rereads: number[], digest: () => OrderedDigest) {
+    return async (partNumber: number) => {
+      rereads.push(partNumber);
+      read(digest(), partNumber);
+    };
+  }
+
+  it("keeps the bytes past the budget on disk and hashes them from there in turn, reading nothing twice", async () => {
+    const rereads: number[] = [];
+    const digest: OrderedDigest = new OrderedDigest(
+      5,
+      noReread(rereads, () => digest),
+      new SpillFiles(1024, dir),
+    );
+    read(digest, 2); // held in memory: 4 of 5 bytes
+    let fourReleased = false;
+    const four = digest.released(4).then(() => {
+      fourReleased = true;
+    });
+    read(digest, 4); // to disk: it holds bytes here until hashed
+    const three = read(digest, 3, false); // to disk mid-read: its later bytes follow it there
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(fourReleased).toBe(false);
+    read(digest, 1);
+    three.complete(md5("cccc"));
+    await Promise.all([digest.whenHashed(4), four]);
+    expect(rereads).toEqual([]);
+    expect(digest.md5Hex()).toBe(md5("aaaabbbbccccdddd"));
+    await digest.close();
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it("forgets the file of a failed read, and a later read of the part counts", async () => {
+    const digest = new OrderedDigest(0, undefined, new SpillFiles(1024, dir));
+    read(digest, 2, false).discard();
+    read(digest, 2);
+    read(digest, 1);
+    await digest.whenHashed(2);
+    expect(digest.md5Hex()).toBe(md5("aaaabbbb"));
+    await digest.close();
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it("reads a part again when the disk budget has no room for it", async () => {
+    const rereads: number[] = [];
+    const digest: OrderedDigest = new OrderedDigest(
+      0,
+      noReread(rereads, () => digest),
+      new SpillFiles(6, dir),
+    );
+    read(digest, 2); // 4 bytes on disk
+    read(digest, 3); // 2 more would fit, not 4: let go
+    read(digest, 1);
+    await digest.whenHashed(3);
+    expect(rereads).toEqual([3]);
+    expect(digest.md5Hex()).toBe(md5("aaaabbbbcccc"));
+    await digest.close();
+  });
+
+  it("reads a part again when its file cannot be written", async () => {
+    const rereads: number[] = [];
+    const digest: OrderedDigest = new OrderedDigest(
+      0,
+      noReread(rereads, () => digest),
+      new SpillFiles(1024, join(dir, "missing")),
+    );
+    read(digest, 2);
+    read(digest, 1);
+    await digest.whenHashed(2);
+    expect(rereads).toEqual([2]);
+    expect(digest.md5Hex()).toBe(md5("aaaabbbb"));
+    await digest.close();
   });
 });

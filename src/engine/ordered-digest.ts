@@ -1,5 +1,6 @@
 import { createHash, type Hash } from "node:crypto";
 import { IntegrityError } from "./errors.js";
+import type { SpillFile, SpillFiles } from "./spill-files.js";
 
 /** Where one read of one part sends its bytes. */
 export interface PartSink {
@@ -21,7 +22,9 @@ interface Entry {
   /** Bytes held until every earlier part has been hashed. */
   chunks: Buffer[];
   bytes: number;
-  /** Its bytes were let go to stay within the budget: the part is read again when its turn comes. */
+  /** Its bytes went to disk past the budget: read back from there when its turn comes. */
+  file?: SpillFile;
+  /** Its bytes were let go (no room on disk): the part is read again when its turn comes. */
   spilled: boolean;
   /** Set once a read delivered the whole part. */
   fingerprint?: string;
@@ -30,13 +33,14 @@ interface Entry {
 /**
  * The MD5 of a whole object whose parts are read in parallel. The lowest part not yet hashed (the
  * frontier) is hashed as its bytes arrive; a later part's bytes wait here until every earlier part
- * has been read in full, within `budgetBytes`. A part whose bytes would go past the budget lets
- * them go (it spills): when the frontier reaches it, `reread` reads it once more, in turn (the copy
- * then checks, as for every part, that the fingerprint hashed is the one of the read it sent). On
- * a long link many parts progress slowly
- * side by side (40 at 2 MB/s fill 80 MB/s): holding all their bytes would take hundreds of MiB,
- * reading a few twice costs only source reads. A caller that keeps a part's slot until `released`
- * bounds what it holds besides.
+ * has been read in full, within `budgetBytes`. A part whose bytes would go past the budget writes
+ * them to a file of `files`, read back when the frontier reaches it; with no room there it lets
+ * them go (it spills) and `reread` reads it once more, in turn (the copy then checks, as for every
+ * part, that the fingerprint hashed is the one of the read it sent). On a long link many parts
+ * progress slowly side by side (40 at 2 MB/s fill 80 MB/s): holding all their bytes would take
+ * hundreds of MiB of memory; reading them twice crosses the link twice when the source is across
+ * it. A caller that starts no part past what `capacityBytes` holds, keeping each in its window
+ * until `released`, never needs to read one again while the disk takes its files.
  */
 export class OrderedDigest {
   private hash: Hash = createHash("md5");
@@ -54,7 +58,8 @@ export class OrderedDigest {
     { resolve: () => void; reject: (error: unknown) => void }[]
   >();
   private abandoned = false;
-  private rereading = false;
+  /** The frontier part's bytes are being read back from its file, or read again from the source. */
+  private catchingUp = false;
   private failure: unknown;
 
   constructor(
@@ -63,6 +68,8 @@ export class OrderedDigest {
     private readonly reread: (partNumber: number) => Promise<void> = async () => {
       throw new Error("a part spilled from the digest, and it cannot read parts again");
     },
+    /** Where bytes past the budget wait; without it they are let go at once. */
+    private readonly files?: SpillFiles,
   ) {}
 
   /** Starts a read of `partNumber`. */
@@ -82,8 +89,10 @@ export class OrderedDigest {
       write: (chunk) => {
         const now = current();
         if (!now || now.spilled) return;
-        if (partNumber === this.next) this.hash.update(chunk);
-        else if (this.buffered + chunk.length > this.budgetBytes) this.spill(partNumber, now);
+        if (now.file) {
+          if (!now.file.write(chunk)) this.spill(partNumber, now);
+        } else if (partNumber === this.next) this.hash.update(chunk);
+        else if (this.buffered + chunk.length > this.budgetBytes) this.moveToDisk(partNumber, now, chunk);
         else {
           now.chunks.push(chunk);
           now.bytes += chunk.length;
@@ -116,10 +125,26 @@ export class OrderedDigest {
     };
   }
 
+  /** Sends what the part holds and `chunk` to a file; spills it when there is no room there. */
+  private moveToDisk(partNumber: number, entry: Entry, chunk: Buffer): void {
+    const file = this.files?.create();
+    if (!file || ![...entry.chunks, chunk].every((held) => file.write(held))) {
+      file?.remove();
+      this.spill(partNumber, entry);
+      return;
+    }
+    this.buffered -= entry.bytes;
+    entry.chunks = [];
+    entry.bytes = 0;
+    entry.file = file;
+  }
+
   private spill(partNumber: number, entry: Entry): void {
     this.buffered -= entry.bytes;
     entry.chunks = [];
     entry.bytes = 0;
+    entry.file?.remove();
+    entry.file = undefined;
     entry.spilled = true;
     this.release(partNumber);
   }
@@ -128,6 +153,7 @@ export class OrderedDigest {
     const entry = this.entries.get(partNumber);
     if (!entry) return;
     this.buffered -= entry.bytes;
+    entry.file?.remove();
     this.entries.delete(partNumber);
     if (partNumber === this.next) this.hash = this.checkpoint.copy();
   }
@@ -138,9 +164,14 @@ export class OrderedDigest {
   }
 
   private advance(): void {
+    if (this.catchingUp) return;
     for (let entry = this.entries.get(this.next); entry?.fingerprint !== undefined; ) {
       if (entry.spilled) {
         this.readAgain(this.next);
+        return;
+      }
+      if (entry.file) {
+        this.readBack(entry, entry.file);
         return;
       }
       this.hashed.set(this.next, entry.fingerprint);
@@ -160,12 +191,33 @@ export class OrderedDigest {
     }
   }
 
+  /** Hashes the frontier part from its file; a file that failed makes it read again from the source. */
+  private readBack(entry: Entry, file: SpillFile): void {
+    this.catchingUp = true;
+    const settle = (readBack: boolean) => {
+      if (this.abandoned) return;
+      if (!readBack) {
+        this.hash = this.checkpoint.copy();
+        entry.spilled = true;
+      }
+      file.remove();
+      entry.file = undefined;
+      this.catchingUp = false;
+      this.advance();
+    };
+    file
+      .replay((chunk) => this.hash.update(chunk))
+      .then(
+        () => settle(true),
+        () => settle(false),
+      );
+  }
+
   private readAgain(partNumber: number): void {
-    if (this.rereading) return;
-    this.rereading = true;
+    this.catchingUp = true;
     this.reread(partNumber).then(
       () => {
-        this.rereading = false;
+        this.catchingUp = false;
         this.advance();
       },
       (error: unknown) => {
@@ -177,9 +229,10 @@ export class OrderedDigest {
     );
   }
 
-  /** Resolves once `partNumber` holds no bytes here (its slot may go): hashed, spilled, or abandoned. */
+  /** Resolves once `partNumber` holds no bytes here, in memory or on disk: hashed, spilled, or abandoned. */
   released(partNumber: number): Promise<void> {
-    if (this.abandoned || partNumber < this.next || this.entries.get(partNumber)?.spilled) {
+    const entry = this.entries.get(partNumber);
+    if (this.abandoned || partNumber < this.next || entry?.spilled) {
       return Promise.resolve();
     }
     return new Promise((resolve) => {
@@ -220,10 +273,21 @@ export class OrderedDigest {
   /** Hashing will never reach every part: a part failed. Lets every waiting part go. */
   abandon(): void {
     this.abandoned = true;
+    for (const entry of this.entries.values()) entry.file?.remove();
     this.entries.clear();
     this.buffered = 0;
     for (const list of this.releaseWaiters.values()) for (const resolve of list) resolve();
     this.releaseWaiters.clear();
+  }
+
+  /** Bytes it can hold for parts ahead of the one being hashed, in memory and on disk. */
+  capacityBytes(): number {
+    return this.budgetBytes + (this.files?.capacityBytes() ?? 0);
+  }
+
+  /** Removes the files it wrote; resolves once they are gone. */
+  async close(): Promise<void> {
+    await this.files?.close();
   }
 
   md5Hex(): string {

@@ -23,7 +23,6 @@ describe("PartScheduler", () => {
       {
         settled: async () => 0,
         hedgeable: false,
-        staggerLead: 0,
         window: () => 1 + scheduler.added,
       },
     );

@@ -14,16 +14,14 @@ export interface LaneOptions<R> {
   /** Parts may be hedged (not under an ordered digest, which hashes each part's one read). */
   hedgeable: boolean;
   /**
-   * Each part starts once the part before it has read this many bytes (or stopped); 0 starts them
-   * as slots free up. See `StartStagger`.
-   */
-  staggerLead: number;
-  /**
    * Parts of this copy in flight at most (asked as each part would start and each ends), under
    * the shared slots; unbounded when absent.
    */
   window?: () => number;
-  /** A part keeps its slot until this resolves (the ordered digest holds none of its bytes). */
+  /**
+   * A part stays in its copy's window until this resolves (the ordered digest hashed it); its
+   * shared slot is free once it is sent.
+   */
   holdUntil?: (partNumber: number) => Promise<void>;
   /** Asked before each part starts; false starts no more parts: the copy pauses. */
   shouldStart?: () => boolean;
@@ -31,15 +29,8 @@ export interface LaneOptions<R> {
   onFailure?: (error: unknown) => void;
 }
 
-/**
- * One run of one part: `read` reports the bytes it has read so far, for the stagger; `signal`
- * aborts it when a hedge of the same part finished first.
- */
-export type PartWork<R> = (
-  partNumber: number,
-  read: (bytesSoFar: number) => void,
-  signal: AbortSignal,
-) => Promise<R>;
+/** One run of one part: `signal` aborts it when a hedge of the same part finished first. */
+export type PartWork<R> = (partNumber: number, signal: AbortSignal) => Promise<R>;
 
 export interface SchedulerOptions {
   /** Part slots at the start (and for good, without `adaptiveMax`). */
@@ -142,37 +133,28 @@ export class PartScheduler {
     work: PartWork<R>,
     options: LaneOptions<R>,
   ): Promise<{ paused: boolean }> {
-    const stagger = options.staggerLead > 0 ? new StartStagger(options.staggerLead) : undefined;
     let paused = false;
     let failed = false;
-    const runPart = async (partNumber: number) => {
+    /** Resolves true once the part is sent, false when it was not started. */
+    const runPart = async (partNumber: number): Promise<boolean> => {
       try {
-        if (failed || paused) return;
+        if (failed || paused) return false;
         if (options.shouldStart?.() === false) {
           paused = true;
-          return;
+          return false;
         }
-        await stagger?.turnOf(partNumber);
-        // A part that failed while this one waited for its turn: start nothing more.
-        if (failed) return;
-        const read = (bytes: number) => stagger?.read(partNumber, bytes);
         await this.timed(
           async () => {
-            const result = await this.hedger.run(
-              (signal) => work(partNumber, read, signal),
-              options.hedgeable,
-            );
+            const result = await this.hedger.run((signal) => work(partNumber, signal), options.hedgeable);
             return options.settled(partNumber, result);
           },
           (sent) => sent,
         );
-        await options.holdUntil?.(partNumber);
+        return true;
       } catch (error) {
         if (!failed) options.onFailure?.(error);
         failed = true;
         throw error;
-      } finally {
-        stagger?.stopped(partNumber);
       }
     };
     const window = options.window && this.windowOf(options.window);
@@ -181,7 +163,7 @@ export class PartScheduler {
       partNumbers.map(async (n) => {
         const release = await window?.enter();
         try {
-          await this.parts(() => runPart(n));
+          if (await this.parts(() => runPart(n))) await options.holdUntil?.(n);
         } finally {
           release?.();
         }
@@ -227,43 +209,5 @@ export class PartScheduler {
         return release;
       },
     };
-  }
-}
-
-/**
- * Spaces the starts of parts: each part starts once the part before it has read `lead` bytes (or
- * stopped). Under an ordered digest the bytes of every part ahead of the one being hashed wait in
- * memory; parts started together finish together with nearly all their bytes waiting, while parts
- * started `lead` = part size / concurrency apart hold about half as much, with as many in flight.
- */
-class StartStagger {
-  private readonly gates = new Map<number, { opened: Promise<void>; open: () => void }>();
-
-  constructor(private readonly lead: number) {}
-
-  private gate(partNumber: number) {
-    let gate = this.gates.get(partNumber);
-    if (!gate) {
-      let open = () => {};
-      const opened = new Promise<void>((resolve) => {
-        open = resolve;
-      });
-      gate = { opened, open };
-      this.gates.set(partNumber, gate);
-    }
-    return gate;
-  }
-
-  /** Resolves when `partNumber` may start. */
-  turnOf(partNumber: number): Promise<void> {
-    return partNumber <= 1 ? Promise.resolve() : this.gate(partNumber - 1).opened;
-  }
-
-  read(partNumber: number, bytesSoFar: number): void {
-    if (bytesSoFar >= this.lead) this.gate(partNumber).open();
-  }
-
-  stopped(partNumber: number): void {
-    this.gate(partNumber).open();
   }
 }

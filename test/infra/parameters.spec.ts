@@ -208,7 +208,7 @@ describe("mappings", () => {
       expect(sizing.TimeoutSeconds, category).toBeLessThanOrEqual(900);
       // AWS's advice for SQS event sources: visibility timeout at least six times the function timeout.
       expect(sizing.VisibilityTimeoutSeconds, category).toBe(6 * sizing.TimeoutSeconds);
-      // The handler writes nothing to /tmp: the free 512 MB.
+      // The handler writes only parts read ahead of an ordered MD5 to /tmp, within the free 512 MB.
       expect(sizing.TmpDirectorySize, category).toBe(512);
     }
   });

@@ -1,7 +1,9 @@
 // Constant memory is a property of the design: copying a 1 GiB object at default settings keeps the
 // CLI's peak RSS under 200 MiB, for a multipart source (streamed part by part) and for a single-part
 // source (cut into parts whose bytes wait only until they can be hashed in order). Time is not checked.
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { DeleteObjectCommand, HeadObjectCommand, ListMultipartUploadsCommand } from "@aws-sdk/client-s3";
 import { describe, expect, it } from "vitest";
 import { collect, spawnCli } from "../support/cli.js";
@@ -52,10 +54,15 @@ describe("peak memory of a 1 GiB copy at default settings", () => {
   const pair = usePartitionPair({ sourceBuckets: [SRC], targetBuckets: [DST] });
 
   async function copyAndMeasure(key: string, label: string) {
+    // Its own temp directory: parts the ordered digest keeps on disk must all be gone at the end.
+    const spillDir = mkdtempSync(join(tmpdir(), "s3xsync-memory-tmp-"));
     const { result, peak, samples } = await copyMeasuringRss(
       ["copy", `s3://${SRC}/${key}`, `s3://${DST}/${key}`, ...pair.profiles.args, "--json"],
-      pair.profiles.env,
+      { ...pair.profiles.env, TMPDIR: spillDir },
     );
+    const leftInTmp = readdirSync(spillDir);
+    rmSync(spillDir, { recursive: true, force: true });
+    expect(leftInTmp).toEqual([]);
     console.log(
       `${label}: peak RSS of s3xsync copy ${(peak / MiB).toFixed(1)} MiB (${samples} samples of VmHWM)`,
     );
