@@ -72,7 +72,7 @@ const SPILL_BUDGET_BYTES = 256 * 1024 * 1024;
  * Parts of a copy under the ordered digest between the one being hashed and the last one started:
  * as many as memory and disk hold, so a part once read is never read again, whatever order the
  * parts end in. A part leaves the window once hashed and its shared slot once sent, so this bounds
- * what waits, and the scheduler what moves. 36 parts of 8 MiB: a long link needs many in flight
+ * what waits, and the scheduler what moves. 34 parts of 8 MiB: a long link needs many in flight
  * (40 MB/s at 4 MB/s each: 10 and more, since parts started together end together), and the part
  * being hashed may be the one a reset made start over. Without disk (a file failed), the window is
  * what memory holds.
