@@ -1,0 +1,56 @@
+import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { SpillFiles } from "./spill-files.js";
+
+describe("SpillFiles", () => {
+  let dir: string;
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), "s3xsync-spill-files-spec-"));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function replayed(file: NonNullable<ReturnType<SpillFiles["create"]>>): Promise<string> {
+    const chunks: Buffer[] = [];
+    await file.replay((chunk) => chunks.push(chunk));
+    return Buffer.concat(chunks).toString();
+  }
+
+  it("gives back the bytes written, in order, and removes its files on close", async () => {
+    const files = new SpillFiles(1024, dir);
+    const file = files.create();
+    if (!file) throw new Error("no file");
+    expect(file.write(Buffer.from("ab"))).toBe(true);
+    expect(file.write(Buffer.from("cd"))).toBe(true);
+    expect(await replayed(file)).toBe("abcd");
+    files.create()?.write(Buffer.from("x"));
+    await files.close();
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it("refuses bytes past its budget, and a removed file gives its bytes back to the budget", async () => {
+    const files = new SpillFiles(4, dir);
+    const first = files.create();
+    expect(first?.write(Buffer.from("abc"))).toBe(true);
+    const second = files.create();
+    expect(second?.write(Buffer.from("de"))).toBe(false);
+    first?.remove();
+    expect(second?.write(Buffer.from("de"))).toBe(true);
+    await files.close();
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it("fails the replay of a file it could not write, then holds nothing and starts no file", async () => {
+    const files = new SpillFiles(1024, join(dir, "missing"));
+    const file = files.create();
+    file?.write(Buffer.from("ab"));
+    await expect(file?.replay(() => {})).rejects.toThrow(/ENOENT/);
+    expect(files.capacityBytes()).toBe(0);
+    expect(files.create()).toBeUndefined();
+    await files.close();
+  });
+});
