@@ -19,7 +19,7 @@ function transfer(ms: number, runs: AbortSignal[]) {
 /** Four typical transfers of 1 s, one after the other: the median hedging compares with. */
 async function warmUp(hedger: Hedger, work: (signal: AbortSignal) => Promise<string>) {
   for (let i = 0; i < 4; i++) {
-    const done = hedger.run(work, true);
+    const done = hedger.run(work);
     await vi.advanceTimersByTimeAsync(1_000);
     await done;
   }
@@ -37,7 +37,7 @@ describe("Hedger", () => {
     const work = transfer(1_000, runs);
     // The fifth transfer hangs.
     await warmUp(hedger, work);
-    const slow = hedger.run(work, true);
+    const slow = hedger.run(work);
     await vi.advanceTimersByTimeAsync(2_250);
     expect(runs).toHaveLength(6);
     await vi.advanceTimersByTimeAsync(1_000);
@@ -46,23 +46,21 @@ describe("Hedger", () => {
     expect(runs[4]?.reason).toBeInstanceOf(CancelledError);
   });
 
-  it("hedges nothing while work waits for a slot, nor what is not hedgeable", async () => {
+  it("hedges nothing while work waits for a slot", async () => {
     vi.useFakeTimers();
     let waiting = true;
     const hedger = new Hedger(() => waiting);
     const runs: AbortSignal[] = [];
     const work = transfer(1_000, runs);
     await warmUp(hedger, work);
-    const slow = hedger.run(work, true);
+    const slow = hedger.run(work);
     await vi.advanceTimersByTimeAsync(10_000);
     expect(runs).toHaveLength(5);
     waiting = false;
-    const unhedgeable = hedger.run(transfer(60_000, runs), false);
-    await vi.advanceTimersByTimeAsync(10_000);
-    // The first slow one is hedged now; the unhedgeable one is not.
-    expect(runs).toHaveLength(7);
-    await vi.advanceTimersByTimeAsync(60_000);
-    await expect(slow).resolves.toBe("run 7");
-    await expect(unhedgeable).resolves.toBe("run 6");
+    await vi.advanceTimersByTimeAsync(250);
+    // Hedged once nothing waits.
+    expect(runs).toHaveLength(6);
+    await vi.advanceTimersByTimeAsync(1_000);
+    await expect(slow).resolves.toBe("run 6");
   });
 });

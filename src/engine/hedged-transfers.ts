@@ -33,14 +33,14 @@ export class Hedger {
   /** `workWaits`: work is waiting for a slot (then slots go to it, not to hedges). */
   constructor(private readonly workWaits: () => boolean) {}
 
-  /** Runs `work`, once more beside itself if it falls far behind (only when `hedgeable`). */
-  run<T>(work: (signal: AbortSignal) => Promise<T>, hedgeable: boolean): Promise<T> {
+  /** Runs `work`, once more beside itself if it falls far behind. */
+  run<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const controllers: AbortController[] = [];
       let running = 0;
       let settled = false;
       let firstError: unknown;
-      const flight: Flight = { startedAt: Date.now(), hedged: !hedgeable, hedge: () => launch() };
+      const flight: Flight = { startedAt: Date.now(), hedged: false, hedge: () => launch() };
       const finish = () => {
         settled = true;
         this.flights.delete(flight);
@@ -70,7 +70,7 @@ export class Hedger {
         );
       };
       launch();
-      flight.hedged = !hedgeable;
+      flight.hedged = false;
       this.flights.add(flight);
       this.startChecking();
     });

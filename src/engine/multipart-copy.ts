@@ -209,7 +209,6 @@ async function copyEveryPart(ctx: MultipartContext, copy: PartCopy): Promise<Cop
         await ctx.hooks.onPartStored?.(ctx.state.key, partNumber);
         return part.size;
       },
-      hedgeable: !digest,
       window: digest && digestWindow(ctx, digest),
       // A part stays in the window until hashed: a copy starts no part it has no room for.
       holdUntil: digest && ((partNumber) => digest.released(partNumber)),

@@ -224,3 +224,49 @@ describe("OrderedDigest with spill files", () => {
     await digest.close();
   });
 });
+
+describe("OrderedDigest beside a hedge (two runs of one part at once)", () => {
+  const md5 = (text: string) => createHash("md5").update(text).digest("hex");
+
+  it("hashes the hedge's read, which replaced the first, when the first delivers first and the hedge too", async () => {
+    const rereads: number[] = [];
+    const digest = new OrderedDigest(Number.POSITIVE_INFINITY, async (partNumber) => {
+      rereads.push(partNumber);
+    });
+    const first = digest.open(1);
+    first.write(Buffer.from("a"));
+    const hedge = digest.open(1);
+    hedge.write(Buffer.from("a"));
+    first.write(Buffer.from("a"));
+    first.complete(md5("aa"));
+    hedge.write(Buffer.from("a"));
+    hedge.complete(md5("aa"));
+    await digest.whenHashed(1);
+    expect(rereads).toEqual([]);
+    expect(digest.md5Hex()).toBe(md5("aa"));
+  });
+
+  it("reads the part again in its turn when the first run delivered it and the hedge was stopped", async () => {
+    const rereads: number[] = [];
+    const digest: OrderedDigest = new OrderedDigest(Number.POSITIVE_INFINITY, async (partNumber) => {
+      rereads.push(partNumber);
+      const again = digest.open(partNumber);
+      again.write(Buffer.from("aa"));
+      again.complete(md5("aa"));
+    });
+    const second = digest.open(2);
+    second.write(Buffer.from("b"));
+    second.complete(md5("b"));
+    const first = digest.open(1);
+    first.write(Buffer.from("a"));
+    const hedge = digest.open(1); // the frontier's bytes so far are rolled back
+    hedge.write(Buffer.from("a"));
+    first.write(Buffer.from("a"));
+    first.complete(md5("aa")); // the first run wins: its bytes were not kept
+    hedge.discard(); // the hedge is cancelled
+    await digest.whenHashed(2);
+    expect(rereads).toEqual([1]);
+    expect(digest.md5Hex()).toBe(md5("aab"));
+    expect(digest.partFingerprint(1)).toBe(md5("aa"));
+  });
+});

@@ -28,6 +28,11 @@ interface Entry {
   spilled: boolean;
   /** Set once a read delivered the whole part. */
   fingerprint?: string;
+  /**
+   * A read this one replaced (the part's first run, beside a hedge of it) delivered the whole part
+   * first: its bytes were not kept, so should this read not deliver, the part is read again.
+   */
+  replacedDelivered?: string;
 }
 
 /**
@@ -79,8 +84,9 @@ export class OrderedDigest {
     const settled = this.hashed.get(partNumber) ?? (entry?.spilled ? undefined : entry?.fingerprint);
     if (settled !== undefined || this.abandoned) return this.verifyOnly(partNumber, settled);
     const token = {};
+    const replacedDelivered = entry?.fingerprint === undefined ? entry?.replacedDelivered : undefined;
     this.discardRead(partNumber);
-    this.entries.set(partNumber, { token, chunks: [], bytes: 0, spilled: false });
+    this.entries.set(partNumber, { token, chunks: [], bytes: 0, spilled: false, replacedDelivered });
     const current = () => {
       const now = this.entries.get(partNumber);
       return !this.abandoned && now?.token === token ? now : undefined;
@@ -101,13 +107,20 @@ export class OrderedDigest {
       },
       complete: (fingerprint) => {
         const now = current();
-        if (!now) return;
-        now.fingerprint = fingerprint;
-        this.advance();
+        if (now) {
+          now.fingerprint = fingerprint;
+          this.advance();
+          return;
+        }
+        // Only a run beside a hedge completes after its read was replaced: a failed read is discarded.
+        const replacing = this.abandoned ? undefined : this.entries.get(partNumber);
+        if (replacing && replacing.fingerprint === undefined) replacing.replacedDelivered ??= fingerprint;
       },
       discard: () => {
         const now = current();
-        if (now && now.fingerprint === undefined) this.discardRead(partNumber);
+        if (!now || now.fingerprint !== undefined) return;
+        if (now.replacedDelivered === undefined) this.discardRead(partNumber);
+        else this.readLost(partNumber, now, now.replacedDelivered);
       },
     };
   }
@@ -137,6 +150,17 @@ export class OrderedDigest {
     entry.chunks = [];
     entry.bytes = 0;
     entry.file = file;
+  }
+
+  /**
+   * The part was delivered by a read whose bytes were not kept, and the read that replaced it
+   * stopped (the hedge lost): it is read again in its turn, and must give `fingerprint`'s bytes.
+   */
+  private readLost(partNumber: number, entry: Entry, fingerprint: string): void {
+    if (partNumber === this.next) this.hash = this.checkpoint.copy();
+    this.spill(partNumber, entry);
+    entry.fingerprint = fingerprint;
+    this.advance();
   }
 
   private spill(partNumber: number, entry: Entry): void {

@@ -22,7 +22,6 @@ describe("PartScheduler", () => {
       },
       {
         settled: async () => 0,
-        hedgeable: false,
         window: () => 1 + scheduler.added,
       },
     );

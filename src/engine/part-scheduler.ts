@@ -11,8 +11,6 @@ export interface LaneOptions<R> {
    * bytes it sent to the target (0 for a part kept from an interrupted upload).
    */
   settled: (partNumber: number, result: R) => Promise<number>;
-  /** Parts may be hedged (not under an ordered digest, which hashes each part's one read). */
-  hedgeable: boolean;
   /**
    * Parts of this copy in flight at most (asked as each part would start and each ends), under
    * the shared slots; unbounded when absent.
@@ -51,7 +49,12 @@ export class PartScheduler {
   private readonly parts: LimitFunction;
   private readonly wholes: LimitFunction;
   private readonly adaptive?: AdaptiveLimit;
-  private readonly hedger = new Hedger(() => this.workWaits());
+  /**
+   * Hedges wait while work waits for a slot, not for a copy's window: a window full behind one
+   * slow part is what a hedge of it frees (a part of a single-part source stalled for 5-20 s on
+   * the long-fat link held the 34 behind it for as long).
+   */
+  private readonly hedger = new Hedger(() => this.parts.pendingCount + this.wholes.pendingCount > 0);
   private readonly initial: number;
   /** Parts waiting for their copy's window: demand the limit should see. */
   private waitingInWindows = 0;
@@ -108,7 +111,7 @@ export class PartScheduler {
   runWhole<T>(bytes: number, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
     return this.wholes(() =>
       this.timed(
-        () => this.hedger.run(work, true),
+        () => this.hedger.run(work),
         () => bytes,
       ),
     );
@@ -145,7 +148,7 @@ export class PartScheduler {
         }
         await this.timed(
           async () => {
-            const result = await this.hedger.run((signal) => work(partNumber, signal), options.hedgeable);
+            const result = await this.hedger.run((signal) => work(partNumber, signal));
             return options.settled(partNumber, result);
           },
           (sent) => sent,
