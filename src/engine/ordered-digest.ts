@@ -146,9 +146,7 @@ export class OrderedDigest {
       this.spill(partNumber, entry);
       return;
     }
-    this.buffered -= entry.bytes;
-    entry.chunks = [];
-    entry.bytes = 0;
+    this.dropHeld(entry);
     entry.file = file;
   }
 
@@ -163,10 +161,15 @@ export class OrderedDigest {
     this.advance();
   }
 
-  private spill(partNumber: number, entry: Entry): void {
+  /** Lets go of the bytes the part holds in memory. */
+  private dropHeld(entry: Entry): void {
     this.buffered -= entry.bytes;
     entry.chunks = [];
     entry.bytes = 0;
+  }
+
+  private spill(partNumber: number, entry: Entry): void {
+    this.dropHeld(entry);
     entry.file?.remove();
     entry.file = undefined;
     entry.spilled = true;
@@ -208,9 +211,7 @@ export class OrderedDigest {
       entry = this.entries.get(this.next);
       if (entry) {
         for (const chunk of entry.chunks) this.hash.update(chunk);
-        this.buffered -= entry.bytes;
-        entry.chunks = [];
-        entry.bytes = 0;
+        this.dropHeld(entry);
       }
     }
   }
@@ -255,8 +256,7 @@ export class OrderedDigest {
 
   /** Resolves once `partNumber` holds no bytes here, in memory or on disk: hashed, spilled, or abandoned. */
   released(partNumber: number): Promise<void> {
-    const entry = this.entries.get(partNumber);
-    if (this.abandoned || partNumber < this.next || entry?.spilled) {
+    if (this.abandoned || partNumber < this.next || this.entries.get(partNumber)?.spilled) {
       return Promise.resolve();
     }
     return new Promise((resolve) => {
