@@ -40,14 +40,20 @@ export class Hedger {
       let running = 0;
       let settled = false;
       let firstError: unknown;
-      const flight: Flight = { startedAt: Date.now(), hedged: false, hedge: () => launch() };
+      const flight: Flight = {
+        startedAt: Date.now(),
+        hedged: false,
+        hedge: () => {
+          flight.hedged = true;
+          launch();
+        },
+      };
       const finish = () => {
         settled = true;
         this.flights.delete(flight);
         if (this.flights.size === 0) this.stopChecking();
       };
       const launch = () => {
-        flight.hedged = true;
         const controller = new AbortController();
         controllers.push(controller);
         running++;
@@ -70,7 +76,6 @@ export class Hedger {
         );
       };
       launch();
-      flight.hedged = false;
       this.flights.add(flight);
       this.startChecking();
     });
