@@ -22,7 +22,7 @@ describe("PartScheduler", () => {
       },
       {
         settled: async () => 0,
-        window: () => 1 + scheduler.added,
+        window: () => scheduler.concurrency - 1,
       },
     );
     await vi.advanceTimersByTimeAsync(10);

@@ -55,14 +55,12 @@ export class PartScheduler {
    * the long-fat link held the 34 behind it for as long).
    */
   private readonly hedger = new Hedger(() => this.parts.pendingCount + this.wholes.pendingCount > 0);
-  private readonly initial: number;
   /** Parts waiting for their copy's window: demand the limit should see. */
   private waitingInWindows = 0;
   /** Lets in what each open window's size now admits; run when the limit, which sizes them, changes. */
   private readonly windowAdmits = new Set<() => void>();
 
   constructor(options: SchedulerOptions) {
-    this.initial = options.concurrency;
     this.parts = pLimit(options.concurrency);
     this.wholes = pLimit(options.concurrency * WHOLE_OBJECTS_PER_PART_SLOT);
     if (options.adaptiveMax !== undefined && options.adaptiveMax > options.concurrency) {
@@ -86,11 +84,6 @@ export class PartScheduler {
   /** Part slots now. */
   get concurrency(): number {
     return this.parts.concurrency;
-  }
-
-  /** Part slots the adaptation has added to where the scheduler started (0 when fixed). */
-  get added(): number {
-    return Math.max(0, this.parts.concurrency - this.initial);
   }
 
   /** Whole-object slots now: how many objects a driver may hand the engine at once. */
