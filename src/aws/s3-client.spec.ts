@@ -1,8 +1,11 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { HeadBucketCommand } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { resolveSide } from "./s3-client.js";
+import { createS3Client, resolveSide } from "./s3-client.js";
 
 describe("resolveSide", () => {
   let dir: string;
@@ -36,4 +39,32 @@ describe("resolveSide", () => {
       );
     },
   );
+});
+
+describe("createS3Client", () => {
+  it("retries a request the server answered HTTP 499 (client closed request)", async () => {
+    const statuses = [499, 200];
+    const server = createServer((request, response) => {
+      request.resume();
+      response.writeHead(statuses.shift() ?? 500).end();
+    });
+    await new Promise<void>((listening) => server.listen(0, "127.0.0.1", listening));
+    const { port } = server.address() as AddressInfo;
+    const client = createS3Client(
+      {
+        region: "us-east-1",
+        endpoint: `http://127.0.0.1:${port}`,
+        credentials: { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret" },
+      },
+      { maxSockets: 2, maxAttempts: 3, stallTimeoutMs: 5_000 },
+      "target",
+    );
+    try {
+      const answer = await client.send(new HeadBucketCommand({ Bucket: "bucket" }));
+      expect(answer.$metadata).toMatchObject({ httpStatusCode: 200, attempts: 2 });
+    } finally {
+      client.destroy();
+      server.close();
+    }
+  });
 });

@@ -7,7 +7,7 @@ import type {
   ParsedIniData,
 } from "@aws-sdk/types";
 import { loadSharedConfigFiles } from "@smithy/shared-ini-file-loader";
-import { labelError } from "../engine/errors.js";
+import { CLIENT_CLOSED_REQUEST, httpStatusOf, labelError } from "../engine/errors.js";
 import { timedRequestHandler } from "./request-handler.js";
 
 /** How to reach one side, as the user gave it (CLI flags or environment), already validated. */
@@ -90,6 +90,26 @@ export function labelErrors(client: { middlewareStack: S3Client["middlewareStack
   );
 }
 
+/**
+ * Lets the SDK retry a request answered HTTP 499 (see CLIENT_CLOSED_REQUEST) as it retries a
+ * reset connection: marked inside its retry middleware, which otherwise takes a 4xx as final.
+ */
+function retryClosedRequests(client: S3Client): void {
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      try {
+        return await next(args);
+      } catch (error) {
+        if (httpStatusOf(error) === CLIENT_CLOSED_REQUEST && typeof error === "object" && error !== null) {
+          Object.assign(error, { $retryable: {} });
+        }
+        throw error;
+      }
+    },
+    { step: "finalizeRequest", priority: "low", name: "s3xsyncRetryClosedRequests" },
+  );
+}
+
 /** An S3 client for one side; `role` ("source", "target") names it in errors. */
 export function createS3Client(side: ResolvedSide, tuning: ClientTuning, role: string): S3Client {
   const client = new S3Client({
@@ -112,6 +132,7 @@ export function createS3Client(side: ResolvedSide, tuning: ClientTuning, role: s
       idleTimeoutMs: tuning.stallTimeoutMs + 1_000,
     }),
   });
+  retryClosedRequests(client);
   labelErrors(client, role);
   return client;
 }

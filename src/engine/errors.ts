@@ -90,9 +90,21 @@ const NETWORK_CODES = new Set([
   "UND_ERR_SOCKET",
 ]);
 
+/**
+ * HTTP 499: the server says the client closed the request. MinIO answers it when the request's
+ * bytes stop coming; a connection broken on the way (a soak's faulty link made a preflight fail
+ * on it), not a client mistake, though it is a 4xx that the SDK does not retry.
+ */
+export const CLIENT_CLOSED_REQUEST = 499;
+
 export function isNetworkError(error: unknown): boolean {
   const e = error as SdkErrorShape | undefined;
-  return NETWORK_CODES.has(e?.code ?? "") || NETWORK_CODES.has(e?.name ?? "") || e?.name === "TimeoutError";
+  return (
+    NETWORK_CODES.has(e?.code ?? "") ||
+    NETWORK_CODES.has(e?.name ?? "") ||
+    e?.name === "TimeoutError" ||
+    e?.$metadata?.httpStatusCode === CLIENT_CLOSED_REQUEST
+  );
 }
 
 /**

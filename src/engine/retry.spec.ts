@@ -62,6 +62,8 @@ describe("error classification", () => {
     expect(isRetryable(new PermanentError("bad"))).toBe(false);
     // An answer that came with 200 but could not be parsed (cut off or garbled in transit).
     expect(isRetryable(sdkError("Error", 200))).toBe(true);
+    // MinIO's "client closed request": the request's bytes stopped coming on the way.
+    expect(isRetryable(sdkError("UnknownError", 499))).toBe(true);
   });
 
   it("describes errors in one line without a stack", () => {
