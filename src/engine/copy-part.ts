@@ -1,4 +1,5 @@
 import { IntegrityError } from "./errors.js";
+import type { HedgedRun } from "./hedged-transfers.js";
 import type { MultipartUpload, StoredPart } from "./multipart-upload.js";
 import type { OrderedDigest, PartSink } from "./ordered-digest.js";
 import { pipeSource, transferSignal } from "./pipe-source.js";
@@ -74,6 +75,7 @@ async function readPartOnly(
   partNumber: number,
   sink: PartSink | undefined,
   signal?: AbortSignal,
+  run?: HedgedRun,
 ): Promise<string> {
   const { digest } = await pipeSource(
     (signal) => readSource(copy.source, copy.state, slice(copy.layout, partNumber), signal),
@@ -81,7 +83,11 @@ async function readPartOnly(
       for await (const _ of body);
     },
     {
-      onBytes: copy.moved,
+      onBytes: (count) => {
+        run?.moved();
+        copy.moved?.(count);
+      },
+      onAllRead: run?.allRead,
       sink,
       digest: copy.proof.partDigest,
       stallTimeoutMs: copy.stallTimeoutMs,
@@ -97,8 +103,15 @@ async function rereadStoredPart(
   stored: StoredPart,
   expected: string,
   signal: AbortSignal | undefined,
+  run: HedgedRun,
 ): Promise<CopiedPart | undefined> {
-  const digest = await readPartOnly(copy, stored.partNumber, copy.digest?.open(stored.partNumber), signal);
+  const digest = await readPartOnly(
+    copy,
+    stored.partNumber,
+    copy.digest?.open(stored.partNumber),
+    signal,
+    run,
+  );
   return digest === expected ? { ...stored, fingerprint: digest } : undefined;
 }
 
@@ -120,6 +133,7 @@ async function sendPart(
   copy: PartCopy,
   partNumber: number,
   signal: AbortSignal | undefined,
+  run: HedgedRun,
 ): Promise<CopiedPart> {
   const { proof } = copy;
   const piped = await pipeSource(
@@ -127,9 +141,11 @@ async function sendPart(
     (body, contentLength, signal) => copy.upload.uploadPart(partNumber, body, contentLength, signal),
     {
       onBytes: (count) => {
+        run.moved();
         copy.hooks.onProgress?.({ key: copy.state.key, bytes: count });
         copy.moved?.(count);
       },
+      onAllRead: run.allRead,
       sink: copy.digest?.open(partNumber),
       digest: proof.partDigest,
       stallTimeoutMs: copy.stallTimeoutMs,
@@ -156,17 +172,19 @@ async function sendPart(
  * Copies one part, retried as a whole: a stored part of an interrupted upload is read again and
  * kept when it holds this version's bytes; otherwise the part is sent.
  */
-export async function copyPart(copy: PartCopy, partNumber: number, hedge: AbortSignal): Promise<PartResult> {
-  const signal = transferSignal(hedge, copy.cancel);
+export async function copyPart(copy: PartCopy, partNumber: number, run: HedgedRun): Promise<PartResult> {
+  const signal = transferSignal(run.signal, copy.cancel);
   const stored = copy.upload.stored.get(partNumber);
   const expected = storedDigest(copy, stored);
   const { value, attempts } = await withRetries(
     async () => {
       const kept =
-        stored && expected !== undefined ? await rereadStoredPart(copy, stored, expected, signal) : undefined;
+        stored && expected !== undefined
+          ? await rereadStoredPart(copy, stored, expected, signal, run)
+          : undefined;
       return kept
         ? { part: kept, sent: false }
-        : { part: await sendPart(copy, partNumber, signal), sent: true };
+        : { part: await sendPart(copy, partNumber, signal, run), sent: true };
     },
     { attempts: copy.attempts, onAttemptFailed: copy.onAttemptFailed, signal },
   );

@@ -1,9 +1,27 @@
 import { CancelledError } from "./errors.js";
 
-/** A transfer is hedged once it has run this many times as long as a typical recent one... */
-const HEDGE_AFTER_MEDIANS = 1.5;
+/**
+ * A transfer is hedged once it has run well past the typical recent one: by SPREADS_PAST_MEDIAN
+ * times how far the slower tenth of them run past the median, kept within these multiples of the
+ * median. Alike transfers are told from a stalled one early: the parts of 1 GiB on the long-fat
+ * link ran 6.15-6.31 s, and one stalled part, hedged at 1.5 x (9.3 s), held the copy 4.7 s past
+ * the others; transfers of unlike sizes (a 1 KiB object beside a 4 MiB one) keep the 1.5 x.
+ */
+const HEDGE_AFTER_MEDIANS = { least: 1.2, most: 1.5 };
+const SPREADS_PAST_MEDIAN = 3;
 /** ...and at least this long: on loopback no transfer is ever that slow without a fault. */
 const MIN_HEDGE_MS = 2_000;
+/**
+ * A transfer still reading that has moved bytes, then none for this long, is hedged at once, late
+ * or not: healthy ones move a chunk every 50-100 ms on the long links (64 KiB at a 64th of the
+ * link). 1 GiB in parts on the long-fat link, each run with one part stalled early in its body,
+ * two seeds: 22.1 and 19.9 s hedged only when late, 18.3-18.7 and 18.8-18.9 s with this. What the
+ * kernel's socket buffers take (about 4 MiB on loopback) is out of sight: a stall there, or in
+ * the answer, shows only as being late.
+ */
+const QUIET_HEDGE_MS = 2_000;
+/** More of the transfers in flight than this share quiet at once: the link stopped, not they. */
+const QUIET_SHARE_HEDGED = 0.25;
 /** Recent durations kept for the median. */
 const DURATIONS_KEPT = 32;
 /** Fewer finished transfers than this: no typical duration yet, no hedging. */
@@ -11,19 +29,48 @@ const MIN_DURATIONS = 4;
 /** How often transfers in flight are looked at. */
 const CHECK_MS = 250;
 
+/** How long a transfer may run before it is hedged, from the durations of recent ones. */
+export function hedgeThreshold(durations: readonly number[]): number {
+  const sorted = [...durations].sort((a, b) => a - b);
+  const at = (share: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * share))] ?? 0;
+  const median = at(0.5);
+  const pastMedian = median + SPREADS_PAST_MEDIAN * (at(0.9) - median);
+  const bounded = Math.min(
+    HEDGE_AFTER_MEDIANS.most * median,
+    Math.max(HEDGE_AFTER_MEDIANS.least * median, pastMedian),
+  );
+  return Math.max(MIN_HEDGE_MS, bounded);
+}
+
+/** One run of a hedged transfer, as its work sees it. */
+export interface HedgedRun {
+  /** Aborts the run when the other run of the same transfer finished first. */
+  signal: AbortSignal;
+  /** Bytes moved through the transfer. */
+  moved(): void;
+  /** Every byte was read: what is left is the target's answer. */
+  allRead(): void;
+}
+
 interface Flight {
   startedAt: number;
+  /** When the first run last moved bytes. */
+  movedAt?: number;
+  reading: boolean;
   hedged: boolean;
   hedge(): void;
 }
 
+const IGNORED = () => {};
+
 /**
- * Hedged transfers: at the tail of a run, when no work waits for a slot, a transfer that has taken
- * far longer than its peers is started a second time on a fresh connection, and the first of the
- * two to finish wins; the other is cancelled. A long link stalls some connections for seconds
- * without breaking them (1 % of requests for 5-20 s on the long-fat profile): under the stall
- * timeout nothing fails, but the copy waits on its slowest part. Both transfers carry the same
- * bytes to the same part number or key, so whichever the target keeps, it holds the same object.
+ * Hedged transfers: a transfer that stopped moving bytes, or at the tail of a run (no work waits
+ * for a slot) one that has taken far longer than its peers, is started a second time on a fresh
+ * connection, and the first of the two to finish wins; the other is cancelled. A long link stalls
+ * some connections for seconds without breaking them (1 % of requests for 5-20 s on the long-fat
+ * profile): under the stall timeout nothing fails, but the copy waits on its slowest part. Both
+ * transfers carry the same bytes to the same part number or key, so whichever the target keeps,
+ * it holds the same object.
  */
 export class Hedger {
   private readonly flights = new Set<Flight>();
@@ -33,8 +80,8 @@ export class Hedger {
   /** `workWaits`: work is waiting for a slot (then slots go to it, not to hedges). */
   constructor(private readonly workWaits: () => boolean) {}
 
-  /** Runs `work`, once more beside itself if it falls far behind. */
-  run<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  /** Runs `work`, once more beside itself if it falls far behind or goes quiet. */
+  run<T>(work: (run: HedgedRun) => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const controllers: AbortController[] = [];
       let running = 0;
@@ -42,6 +89,7 @@ export class Hedger {
       let firstError: unknown;
       const flight: Flight = {
         startedAt: Date.now(),
+        reading: true,
         hedged: false,
         hedge: () => {
           flight.hedged = true;
@@ -57,7 +105,13 @@ export class Hedger {
         const controller = new AbortController();
         controllers.push(controller);
         running++;
-        work(controller.signal).then(
+        const first = controllers.length === 1;
+        const run: HedgedRun = {
+          signal: controller.signal,
+          moved: first ? () => (flight.movedAt = Date.now()) : IGNORED,
+          allRead: first ? () => (flight.reading = false) : IGNORED,
+        };
+        work(run).then(
           (value) => {
             if (settled) return;
             this.recordDuration(Date.now() - flight.startedAt);
@@ -98,13 +152,16 @@ export class Hedger {
   }
 
   private check(): void {
-    if (this.durations.length < MIN_DURATIONS || this.workWaits()) return;
-    const sorted = [...this.durations].sort((a, b) => a - b);
-    const median = sorted[Math.floor(sorted.length / 2)] ?? 0;
-    const threshold = Math.max(MIN_HEDGE_MS, HEDGE_AFTER_MEDIANS * median);
     const now = Date.now();
-    for (const flight of this.flights) {
-      if (!flight.hedged && now - flight.startedAt > threshold) flight.hedge();
-    }
+    const open = [...this.flights].filter((flight) => !flight.hedged);
+    const quiet = open.filter((flight) => flight.reading && now - (flight.movedAt ?? now) > QUIET_HEDGE_MS);
+    // A quiet transfer holds a slot and none of the link, so its hedge takes nothing from waiting
+    // work; unless so many are quiet that the link itself has stopped, where hedges would only
+    // double the connections waiting on it.
+    const hedgeable = Math.max(1, QUIET_SHARE_HEDGED * this.flights.size);
+    if (quiet.length <= hedgeable) for (const flight of quiet) flight.hedge();
+    if (this.workWaits() || this.durations.length < MIN_DURATIONS) return;
+    const threshold = hedgeThreshold(this.durations);
+    for (const flight of open) if (!flight.hedged && now - flight.startedAt > threshold) flight.hedge();
   }
 }

@@ -196,7 +196,7 @@ async function copyEveryPart(ctx: MultipartContext, copy: PartCopy): Promise<Cop
   const tally = { bytesSent: 0, partsSent: 0, partsReused: done.size, attempts: 1 };
   const { paused } = await ctx.scheduler.runParts(
     numbers.filter((n) => !done.has(n)),
-    (partNumber, signal) => copyPart(copy, partNumber, signal),
+    (partNumber, run) => copyPart(copy, partNumber, run),
     {
       settled: async (partNumber, { part, sent, attempts }) => {
         tally.attempts = Math.max(tally.attempts, attempts);

@@ -1,7 +1,7 @@
 import pLimit, { type LimitFunction } from "p-limit";
 import { AdaptiveLimit } from "./adaptive-limit.js";
 import { congestionOf } from "./errors.js";
-import { Hedger } from "./hedged-transfers.js";
+import { type HedgedRun, Hedger } from "./hedged-transfers.js";
 import { WHOLE_OBJECTS_PER_PART_SLOT } from "./types.js";
 
 /** How one multipart copy wants its parts started in the slots all copies share. */
@@ -27,8 +27,8 @@ export interface LaneOptions<R> {
   onFailure?: (error: unknown) => void;
 }
 
-/** One run of one part: `signal` aborts it when a hedge of the same part finished first. */
-export type PartWork<R> = (partNumber: number, signal: AbortSignal) => Promise<R>;
+/** One run of one part (a part may run twice: see Hedger). */
+export type PartWork<R> = (partNumber: number, run: HedgedRun) => Promise<R>;
 
 export interface SchedulerOptions {
   /** Part slots at the start (and for good, without `adaptiveMax`). */
@@ -99,9 +99,9 @@ export class PartScheduler {
 
   /**
    * Runs one whole-object copy of `bytes` (one GET streamed into one PUT) when a slot is free,
-   * hedged at the tail (`signal` aborts the run a hedge beat).
+   * hedged at the tail (see Hedger).
    */
-  runWhole<T>(bytes: number, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  runWhole<T>(bytes: number, work: (run: HedgedRun) => Promise<T>): Promise<T> {
     return this.wholes(() =>
       this.timed(
         () => this.hedger.run(work),
@@ -141,7 +141,7 @@ export class PartScheduler {
         }
         await this.timed(
           async () => {
-            const result = await this.hedger.run((signal) => work(partNumber, signal));
+            const result = await this.hedger.run((run) => work(partNumber, run));
             return options.settled(partNumber, result);
           },
           (sent) => sent,

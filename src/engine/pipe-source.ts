@@ -14,6 +14,8 @@ export interface Piped<T> {
 
 export interface PipeOptions {
   onBytes?: (count: number) => void;
+  /** Every byte was read (the upload's answer may still be to come). */
+  onAllRead?: () => void;
   sink?: PartSink;
   digest?: ReadDigest;
   /**
@@ -95,6 +97,7 @@ export async function pipeSource<T>(
         );
       }
       allRead = true;
+      options.onAllRead?.();
       const digest = digesting.digest();
       sink?.complete(digest);
       return digest;

@@ -44,7 +44,7 @@ export async function putWhole(ctx: PutWholeContext): Promise<{ evidence: Eviden
   };
   const { value, attempts } = await withRetries(
     () =>
-      ctx.scheduler.runWhole(state.size, (hedge) =>
+      ctx.scheduler.runWhole(state.size, (run) =>
         pipeSource(
           open,
           (body, contentLength, signal) => {
@@ -66,11 +66,13 @@ export async function putWhole(ctx: PutWholeContext): Promise<{ evidence: Eviden
           },
           {
             onBytes: (count) => {
+              run.moved();
               ctx.hooks.onProgress?.({ key: state.key, bytes: count });
               ctx.moved?.(count);
             },
+            onAllRead: run.allRead,
             stallTimeoutMs: ctx.stallTimeoutMs,
-            signal: transferSignal(hedge, ctx.cancel),
+            signal: transferSignal(run.signal, ctx.cancel),
           },
         ),
       ),
