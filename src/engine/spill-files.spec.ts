@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -42,6 +42,18 @@ describe("SpillFiles", () => {
     expect(second?.write(Buffer.from("de"))).toBe(true);
     await files.close();
     expect(await readdir(dir)).toEqual([]);
+  });
+
+  it("removes the files a killed process left: its own id's not open here, and a dead process's", async () => {
+    // Above the kernel's largest process id (pid_max is at most 2^22): no process has it.
+    const dead = 2 ** 22 + 1;
+    const left = [`s3xsync-spill-${process.pid}-left`, `s3xsync-spill-${dead}-left`];
+    const kept = [`s3xsync-spill-${process.ppid}-alive`, "another-tool.tmp"];
+    for (const name of [...left, ...kept]) await writeFile(join(dir, name), "x");
+    const files = new SpillFiles(1024, dir);
+    files.create()?.write(Buffer.from("ab"));
+    await files.close();
+    expect((await readdir(dir)).sort()).toEqual([...kept].sort());
   });
 
   it("fails the replay of a file it could not write, then holds nothing and starts no file", async () => {

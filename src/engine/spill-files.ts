@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
-import { unlink } from "node:fs/promises";
+import { readdir, unlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -12,6 +12,49 @@ export interface SpillFile {
   replay(onChunk: (chunk: Buffer) => void): Promise<void>;
   /** Lets the file go; its bytes leave the budget. */
   remove(): void;
+}
+
+const PREFIX = "s3xsync-spill-";
+const NAMED = /^s3xsync-spill-(\d+)-/;
+
+/** This process's spill files not removed yet, by path: a sweep leaves them. */
+const livePaths = new Set<string>();
+/** Directories swept by this process, once each. */
+const sweeps = new Map<string, Promise<void>>();
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // Another user's process: alive, only not ours to signal.
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Removes the spill files a process left when it was killed mid-copy (a Lambda function timed
+ * out, a CLI run got SIGKILL): up to 256 MiB each, and Lambda's /tmp (512 MB) stays from one
+ * invocation to the next. A file is named by its process's id: another process's while that one
+ * lives, and this process's own only while it is open here (a process restarted in the same
+ * Lambda environment may get the id of the one before).
+ */
+function sweepLeftFiles(directory: string): Promise<void> {
+  let sweep = sweeps.get(directory);
+  if (!sweep) {
+    sweep = readdir(directory)
+      .then(async (names) => {
+        const left = names.filter((name) => {
+          const pid = Number(NAMED.exec(name)?.[1] ?? Number.NaN);
+          if (!Number.isSafeInteger(pid)) return false;
+          return pid === process.pid ? !livePaths.has(join(directory, name)) : !isAlive(pid);
+        });
+        await Promise.all(left.map((name) => unlink(join(directory, name)).catch(() => {})));
+      })
+      .catch(() => {});
+    sweeps.set(directory, sweep);
+  }
+  return sweep;
 }
 
 /**
@@ -26,11 +69,14 @@ export class SpillFiles {
   private readonly removals: Promise<void>[] = [];
   /** A file failed to write (a full disk): no more are started. */
   private failed = false;
+  private readonly swept: Promise<void>;
 
   constructor(
     private readonly budgetBytes: number,
     private readonly directory = tmpdir(),
-  ) {}
+  ) {
+    this.swept = sweepLeftFiles(directory);
+  }
 
   /** Bytes it may hold: none once a file failed. */
   capacityBytes(): number {
@@ -40,7 +86,8 @@ export class SpillFiles {
   /** A new, empty file; undefined once writing one has failed. */
   create(): SpillFile | undefined {
     if (this.failed) return undefined;
-    const path = join(this.directory, `s3xsync-spill-${randomUUID()}`);
+    const path = join(this.directory, `${PREFIX}${process.pid}-${randomUUID()}`);
+    livePaths.add(path);
     const stream = createWriteStream(path);
     let bytes = 0;
     let broken = false;
@@ -78,16 +125,21 @@ export class SpillFiles {
           ? Promise.resolve()
           : new Promise<void>((resolve) => stream.once("close", () => resolve()));
         stream.destroy();
-        this.removals.push(closed.then(() => unlink(path)).catch(() => {}));
+        this.removals.push(
+          closed
+            .then(() => unlink(path))
+            .catch(() => {})
+            .finally(() => livePaths.delete(path)),
+        );
       },
     };
     this.open.add(file);
     return file;
   }
 
-  /** Removes every file; resolves once they are gone from disk. */
+  /** Removes every file; resolves once they, and those a killed process left, are gone from disk. */
   async close(): Promise<void> {
     for (const file of [...this.open]) file.remove();
-    await Promise.all(this.removals);
+    await Promise.all([...this.removals, this.swept]);
   }
 }
