@@ -63,6 +63,57 @@ interface Flight {
 
 const IGNORED = () => {};
 
+/** Runs of one piece of work, started one after another: a first one, then its hedges. */
+export interface RunRace<T> {
+  /** Starts one more run; its signal aborts it when another run has won. */
+  launch(work: (signal: AbortSignal) => Promise<T>): void;
+  readonly settled: boolean;
+}
+
+/**
+ * The first run to succeed wins (`won`) and the others are aborted; `late` hears a success that
+ * came after it. The race fails (`failed`, with the first failure) once every run has failed.
+ */
+export function raceRuns<T>(
+  lostBecause: string,
+  on: { won(value: T): void; failed(error: unknown): void; late?(value: T): void },
+): RunRace<T> {
+  const controllers: AbortController[] = [];
+  let running = 0;
+  let settled = false;
+  let firstError: unknown;
+  return {
+    get settled() {
+      return settled;
+    },
+    launch(work) {
+      const controller = new AbortController();
+      controllers.push(controller);
+      running++;
+      work(controller.signal).then(
+        (value) => {
+          running--;
+          if (settled) {
+            on.late?.(value);
+            return;
+          }
+          settled = true;
+          const lost = new CancelledError(lostBecause);
+          for (const other of controllers) if (other !== controller) other.abort(lost);
+          on.won(value);
+        },
+        (error: unknown) => {
+          running--;
+          firstError ??= error;
+          if (settled || running > 0) return;
+          settled = true;
+          on.failed(firstError);
+        },
+      );
+    },
+  };
+}
+
 /**
  * Hedged transfers: a transfer that stopped moving bytes, or at the tail of a run (no work waits
  * for a slot) one that has taken far longer than its peers, is started a second time on a fresh
@@ -83,10 +134,6 @@ export class Hedger {
   /** Runs `work`, once more beside itself if it falls far behind or goes quiet. */
   run<T>(work: (run: HedgedRun) => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const controllers: AbortController[] = [];
-      let running = 0;
-      let settled = false;
-      let firstError: unknown;
       const flight: Flight = {
         startedAt: Date.now(),
         reading: true,
@@ -97,36 +144,29 @@ export class Hedger {
         },
       };
       const finish = () => {
-        settled = true;
         this.flights.delete(flight);
         if (this.flights.size === 0) this.stopChecking();
       };
+      const race = raceRuns<T>("a hedge of the same transfer finished first", {
+        won: (value) => {
+          this.recordDuration(Date.now() - flight.startedAt);
+          finish();
+          resolve(value);
+        },
+        failed: (error) => {
+          finish();
+          reject(error);
+        },
+      });
+      let launched = 0;
       const launch = () => {
-        const controller = new AbortController();
-        controllers.push(controller);
-        running++;
-        const first = controllers.length === 1;
-        const run: HedgedRun = {
-          signal: controller.signal,
-          moved: first ? () => (flight.movedAt = Date.now()) : IGNORED,
-          allRead: first ? () => (flight.reading = false) : IGNORED,
-        };
-        work(run).then(
-          (value) => {
-            if (settled) return;
-            this.recordDuration(Date.now() - flight.startedAt);
-            finish();
-            const lost = new CancelledError("a hedge of the same transfer finished first");
-            for (const other of controllers) if (other !== controller) other.abort(lost);
-            resolve(value);
-          },
-          (error: unknown) => {
-            running--;
-            firstError ??= error;
-            if (settled || running > 0) return;
-            finish();
-            reject(firstError);
-          },
+        const first = launched++ === 0;
+        race.launch((signal) =>
+          work({
+            signal,
+            moved: first ? () => (flight.movedAt = Date.now()) : IGNORED,
+            allRead: first ? () => (flight.reading = false) : IGNORED,
+          }),
         );
       };
       launch();
