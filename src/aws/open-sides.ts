@@ -1,5 +1,10 @@
 import { HeadBucketCommand, type S3Client } from "@aws-sdk/client-s3";
-import { describeError, type EngineOptions, WHOLE_OBJECTS_PER_PART_SLOT } from "../engine/index.js";
+import {
+  describeError,
+  type EngineOptions,
+  hedgedRead,
+  WHOLE_OBJECTS_PER_PART_SLOT,
+} from "../engine/index.js";
 import { PreflightError, UsageError } from "../user-facing/errors.js";
 import { partitionOf } from "./partition.js";
 import { createS3Client, type ResolvedSide, resolveSide, type SideSettings } from "./s3-client.js";
@@ -51,7 +56,9 @@ async function openSide(
   );
   const where = resolved.endpoint ?? `${resolved.region} (${partitionOf(resolved.region)})`;
   try {
-    await client.send(new HeadBucketCommand({ Bucket: bucket }));
+    await hedgedRead(client, (abortSignal) =>
+      client.send(new HeadBucketCommand({ Bucket: bucket }), { abortSignal }),
+    );
   } catch (error) {
     const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
     const reason = status === 404 ? "bucket does not exist" : describeError(error);

@@ -1,5 +1,6 @@
 import { ListObjectsV2Command, type ListObjectsV2CommandOutput } from "@aws-sdk/client-s3";
 import { normalizeEtag } from "./etag.js";
+import { hedgedRead } from "./hedged-reads.js";
 import { paginate } from "./paginate.js";
 import type { BucketSide } from "./types.js";
 
@@ -24,12 +25,15 @@ function listPages(side: BucketSide, prefix: string, token: string | undefined, 
     attempts,
     start: token,
     fetch: (marker) =>
-      side.client.send(
-        new ListObjectsV2Command({
-          Bucket: side.bucket,
-          Prefix: prefix || undefined,
-          ContinuationToken: marker,
-        }),
+      hedgedRead(side.client, (abortSignal) =>
+        side.client.send(
+          new ListObjectsV2Command({
+            Bucket: side.bucket,
+            Prefix: prefix || undefined,
+            ContinuationToken: marker,
+          }),
+          { abortSignal },
+        ),
       ),
     next: (page) => ({ truncated: page.IsTruncated === true, marker: page.NextContinuationToken }),
   });

@@ -12,6 +12,7 @@ import {
 } from "@aws-sdk/client-s3";
 import { errorName, PartsLostError } from "./errors.js";
 import { compositeEtag, normalizeEtag } from "./etag.js";
+import { hedgedRead } from "./hedged-reads.js";
 import { paginate } from "./paginate.js";
 import type { ResumedChecksum } from "./proof-plan.js";
 import { headTarget, type TargetAttributes } from "./target-attributes.js";
@@ -56,13 +57,16 @@ async function incompleteUploads(
     attempts,
     fetch: (marker) => {
       const [keyMarker, uploadIdMarker] = marker ? (JSON.parse(marker) as [string, string | undefined]) : [];
-      return target.client.send(
-        new ListMultipartUploadsCommand({
-          Bucket: target.bucket,
-          Prefix: key,
-          KeyMarker: keyMarker,
-          UploadIdMarker: uploadIdMarker,
-        }),
+      return hedgedRead(target.client, (abortSignal) =>
+        target.client.send(
+          new ListMultipartUploadsCommand({
+            Bucket: target.bucket,
+            Prefix: key,
+            KeyMarker: keyMarker,
+            UploadIdMarker: uploadIdMarker,
+          }),
+          { abortSignal },
+        ),
       );
     },
     next: (page) => ({
@@ -95,13 +99,16 @@ async function storedParts(
     what: `ListParts of s3://${target.bucket}/${key}`,
     attempts,
     fetch: (marker) =>
-      target.client.send(
-        new ListPartsCommand({
-          Bucket: target.bucket,
-          Key: key,
-          UploadId: uploadId,
-          PartNumberMarker: marker,
-        }),
+      hedgedRead(target.client, (abortSignal) =>
+        target.client.send(
+          new ListPartsCommand({
+            Bucket: target.bucket,
+            Key: key,
+            UploadId: uploadId,
+            PartNumberMarker: marker,
+          }),
+          { abortSignal },
+        ),
       ),
     next: (page) => ({ truncated: page.IsTruncated === true, marker: page.NextPartNumberMarker }),
   });

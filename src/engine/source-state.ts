@@ -9,6 +9,7 @@ import {
 import pLimit from "p-limit";
 import { errorName, httpStatusOf, PartReadsIgnoredError, SourceChangedError } from "./errors.js";
 import { normalizeEtag } from "./etag.js";
+import { hedgedRead } from "./hedged-reads.js";
 import type { PartRange } from "./plan-parts.js";
 import type { BucketSide } from "./types.js";
 
@@ -80,11 +81,30 @@ export function toSourceState(key: string, head: ObjectHeadFields, size: number)
   };
 }
 
-export function isNotFound(error: unknown): boolean {
+function isNotFound(error: unknown): boolean {
   const name = errorName(error);
   return (
     name === "NotFound" || name === "NoSuchKey" || (httpStatusOf(error) === 404 && name !== "NoSuchBucket")
   );
+}
+
+/** HEAD of a key on either side (a hedged read); undefined when the key does not exist. */
+export async function headObject(
+  side: BucketSide,
+  key: string,
+  abortSignal?: AbortSignal,
+): Promise<HeadObjectCommandOutput | undefined> {
+  try {
+    return await hedgedRead(
+      side.client,
+      (signal) =>
+        side.client.send(new HeadObjectCommand({ Bucket: side.bucket, Key: key }), { abortSignal: signal }),
+      { signal: abortSignal },
+    );
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
 }
 
 /** HEAD the source; undefined when the key does not exist. `abortSignal` cancels it. */
@@ -93,15 +113,8 @@ export async function headSource(
   key: string,
   abortSignal?: AbortSignal,
 ): Promise<SourceState | undefined> {
-  try {
-    const head = await source.client.send(new HeadObjectCommand({ Bucket: source.bucket, Key: key }), {
-      abortSignal,
-    });
-    return toSourceState(key, head, head.ContentLength ?? 0);
-  } catch (error) {
-    if (isNotFound(error)) return undefined;
-    throw error;
-  }
+  const head = await headObject(source, key, abortSignal);
+  return head && toSourceState(key, head, head.ContentLength ?? 0);
 }
 
 export interface OpenedSource extends SourceBody {
@@ -114,7 +127,12 @@ export interface OpenedSource extends SourceBody {
  */
 export async function openSource(source: BucketSide, key: string): Promise<OpenedSource | undefined> {
   try {
-    const output = await source.client.send(new GetObjectCommand({ Bucket: source.bucket, Key: key }));
+    const output = await hedgedRead(
+      source.client,
+      (abortSignal) =>
+        source.client.send(new GetObjectCommand({ Bucket: source.bucket, Key: key }), { abortSignal }),
+      { discard: (late) => (late.Body as Readable | undefined)?.destroy() },
+    );
     const contentLength = output.ContentLength ?? 0;
     return {
       state: toSourceState(key, output, contentLength),
@@ -186,9 +204,14 @@ export async function readSourceTagging(
   abortSignal?: AbortSignal,
 ): Promise<string | undefined> {
   if (state.tagCount === 0) return undefined;
-  const { TagSet } = await source.client.send(
-    new GetObjectTaggingCommand({ Bucket: source.bucket, Key: state.key, VersionId: state.versionId }),
-    { abortSignal },
+  const { TagSet } = await hedgedRead(
+    source.client,
+    (signal) =>
+      source.client.send(
+        new GetObjectTaggingCommand({ Bucket: source.bucket, Key: state.key, VersionId: state.versionId }),
+        { abortSignal: signal },
+      ),
+    { signal: abortSignal },
   );
   if (!TagSet?.length) return undefined;
   return TagSet.map(
@@ -206,8 +229,11 @@ export async function readSourceTagging(
 async function headPinned(source: BucketSide, state: SourceState, partNumber?: number) {
   const pin = partNumber === undefined ? pinTo(state) : { VersionId: state.versionId };
   try {
-    return await source.client.send(
-      new HeadObjectCommand({ Bucket: source.bucket, Key: state.key, PartNumber: partNumber, ...pin }),
+    return await hedgedRead(source.client, (abortSignal) =>
+      source.client.send(
+        new HeadObjectCommand({ Bucket: source.bucket, Key: state.key, PartNumber: partNumber, ...pin }),
+        { abortSignal },
+      ),
     );
   } catch (error) {
     const status = httpStatusOf(error);

@@ -1,7 +1,6 @@
-import { HeadObjectCommand } from "@aws-sdk/client-s3";
 import { isPlainMd5Etag, normalizeEtag } from "./etag.js";
 import type { ContentHeaders, SourceState } from "./source-state.js";
-import { isNotFound } from "./source-state.js";
+import { headObject } from "./source-state.js";
 import type { BucketSide, EngineOptions } from "./types.js";
 
 /**
@@ -57,23 +56,17 @@ export async function headTarget(
   key: string,
   abortSignal?: AbortSignal,
 ): Promise<TargetState | undefined> {
-  try {
-    const head = await target.client.send(new HeadObjectCommand({ Bucket: target.bucket, Key: key }), {
-      abortSignal,
-    });
-    const etag = normalizeEtag(head.ETag);
-    const encrypted =
-      Boolean(head.SSECustomerAlgorithm) || (head.ServerSideEncryption ?? "").startsWith("aws:kms");
-    return {
-      size: head.ContentLength ?? 0,
-      etag,
-      etagIsMd5: isPlainMd5Etag(etag) && !encrypted,
-      sourceEtag: head.Metadata?.[SOURCE_ETAG_METADATA_KEY],
-    };
-  } catch (error) {
-    if (isNotFound(error)) return undefined;
-    throw error;
-  }
+  const head = await headObject(target, key, abortSignal);
+  if (!head) return undefined;
+  const etag = normalizeEtag(head.ETag);
+  const encrypted =
+    Boolean(head.SSECustomerAlgorithm) || (head.ServerSideEncryption ?? "").startsWith("aws:kms");
+  return {
+    size: head.ContentLength ?? 0,
+    etag,
+    etagIsMd5: isPlainMd5Etag(etag) && !encrypted,
+    sourceEtag: head.Metadata?.[SOURCE_ETAG_METADATA_KEY],
+  };
 }
 
 /**

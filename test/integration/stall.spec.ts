@@ -111,4 +111,44 @@ describe("a stalled connection", () => {
     expect(md5Hex(await getBytes(fx.targetClient, targetBucket, "big.bin"))).toBe(md5Hex(body));
     expect(await incompleteUploads(fx.targetClient, targetBucket)).toEqual([]);
   });
+
+  it("in a listing's answer is sent again on another connection, not waited on until the stall timeout", async () => {
+    const sourceBucket = await createBucket(fx.sourceClient, "stall-list-src");
+    const targetBucket = await createBucket(fx.targetClient, "stall-list-dst");
+    const keys = Array.from({ length: 30 }, (_, i) => `listed/object-${String(i).padStart(2, "0")}.bin`);
+    await Promise.all(keys.map((key) => putObject(fx.sourceClient, sourceBucket, key, bytesOf(1024))));
+    // The first connection's answers stall past 2,000 bytes: after the preflight's HEAD (a few
+    // hundred), in the listing's (about 250 bytes per key). Connections opened later do not.
+    const sourceLink = await link(fx.source.endpoint, {
+      rttMs: 20,
+      down: { stalls: { afterBytes: 2_000, durationMs: "forever" } },
+    });
+    const heal = setInterval(() => {
+      if (sourceLink.stats().stalls > 0) sourceLink.setProfile({ rttMs: 20 });
+    }, 50);
+    const stallTimeout = 100;
+    const started = Date.now();
+    try {
+      const result = await runCli(
+        [
+          "sync",
+          `s3://${sourceBucket}/listed/`,
+          `s3://${targetBucket}/listed/`,
+          ...fx.profiles.args,
+          "--source-endpoint",
+          sourceLink.endpoint,
+          "--stall-timeout",
+          String(stallTimeout),
+          "--json",
+        ],
+        fx.profiles.env,
+      );
+      expect(result.stderr).toBe("");
+      expect(JSON.parse(result.stdout)).toMatchObject({ copied: keys.length, failed: 0 });
+    } finally {
+      clearInterval(heal);
+    }
+    expect(sourceLink.stats().stalls).toBe(1);
+    expect((Date.now() - started) / 1000).toBeLessThan(stallTimeout);
+  }, 150_000);
 });
