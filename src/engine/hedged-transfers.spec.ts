@@ -122,6 +122,38 @@ describe("Hedger on a transfer gone quiet", () => {
     expect(together.map((runs) => runs.length)).toEqual([1, 1, 1, 1]);
   });
 
+  it("waits twice the pauses its peers make, where pauses over 2 s are routine", async () => {
+    vi.useFakeTimers();
+    const hedger = new Hedger(() => true);
+    // 64 parts sharing 40 MB/s: each moves a burst, then waits 2.2 s for the kernel's buffer.
+    const peers = Array.from({ length: 8 }, () => [] as AbortSignal[]);
+    peers.forEach((runs, i) => {
+      void hedger.run((run) => {
+        runs.push(run.signal);
+        return new Promise<string>((resolve) => {
+          setTimeout(() => {
+            run.moved();
+            const pulse = setInterval(() => run.moved(), 2_200);
+            setTimeout(() => {
+              clearInterval(pulse);
+              resolve("done");
+            }, 20_000);
+          }, i * 275);
+        });
+      });
+    });
+    await vi.advanceTimersByTimeAsync(3_000);
+    const stalled: AbortSignal[] = [];
+    void hedger.run(quietAfter(100, stalled));
+    await vi.advanceTimersByTimeAsync(4_200);
+    expect(stalled).toHaveLength(1);
+    // Quiet since 3.1 s: hedged at the first look past 2 x 2.2 s.
+    await vi.advanceTimersByTimeAsync(800);
+    expect(stalled).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(15_000);
+    expect(peers.map((runs) => runs.length)).toEqual(peers.map(() => 1));
+  });
+
   it("leaves a quiet transfer that has read everything (its answer to come) until it is late", async () => {
     vi.useFakeTimers();
     const hedger = new Hedger(() => false);

@@ -20,6 +20,14 @@ const MIN_HEDGE_MS = 2_000;
  * the answer, shows only as being late.
  */
 const QUIET_HEDGE_MS = 2_000;
+/**
+ * ...or twice the longest pause its peers make and recover from, where that is more: 64 parts
+ * sharing the cross-border link's 40 MB/s wait 2-2.5 s at a time for the kernel's socket buffer to
+ * drain, and a fixed 2 s hedged 81 of 128 healthy parts of 1 GiB, 1,825 MB over the link and 22.1
+ * MB/s; with this 1 hedge, 1,114 MB and 34.7 MB/s (one run each, same seed; long-fat unchanged,
+ * 18.4 and 18.5 s).
+ */
+const QUIET_GAP_TIMES = 2;
 /** More of the transfers in flight than this share quiet at once: the link stopped, not they. */
 const QUIET_SHARE_HEDGED = 0.25;
 /** Recent durations kept for the median. */
@@ -56,12 +64,20 @@ interface Flight {
   startedAt: number;
   /** When the first run last moved bytes. */
   movedAt?: number;
+  /** The longest the first run has gone without moving bytes, and then moved again. */
+  longestGap: number;
   reading: boolean;
   hedged: boolean;
   hedge(): void;
 }
 
 const IGNORED = () => {};
+
+function moved(flight: Flight): void {
+  const now = Date.now();
+  if (flight.movedAt !== undefined) flight.longestGap = Math.max(flight.longestGap, now - flight.movedAt);
+  flight.movedAt = now;
+}
 
 /** Runs of one piece of work, started one after another: a first one, then its hedges. */
 export interface RunRace<T> {
@@ -126,6 +142,7 @@ export function raceRuns<T>(
 export class Hedger {
   private readonly flights = new Set<Flight>();
   private readonly durations: number[] = [];
+  private readonly gaps: number[] = [];
   private timer: NodeJS.Timeout | undefined;
 
   /** `workWaits`: work is waiting for a slot (then slots go to it, not to hedges). */
@@ -136,6 +153,7 @@ export class Hedger {
     return new Promise<T>((resolve, reject) => {
       const flight: Flight = {
         startedAt: Date.now(),
+        longestGap: 0,
         reading: true,
         hedged: false,
         hedge: () => {
@@ -150,6 +168,7 @@ export class Hedger {
       const race = raceRuns<T>("a hedge of the same transfer finished first", {
         won: (value) => {
           this.recordDuration(Date.now() - flight.startedAt);
+          if (!flight.hedged) this.recordGap(flight.longestGap);
           finish();
           resolve(value);
         },
@@ -164,7 +183,7 @@ export class Hedger {
         race.launch((signal) =>
           work({
             signal,
-            moved: first ? () => (flight.movedAt = Date.now()) : IGNORED,
+            moved: first ? () => moved(flight) : IGNORED,
             allRead: first ? () => (flight.reading = false) : IGNORED,
           }),
         );
@@ -173,6 +192,19 @@ export class Hedger {
       this.flights.add(flight);
       this.startChecking();
     });
+  }
+
+  private recordGap(ms: number): void {
+    this.gaps.push(ms);
+    if (this.gaps.length > DURATIONS_KEPT) this.gaps.shift();
+  }
+
+  /** How long a transfer may go without moving bytes: QUIET_GAP_TIMES its peers' typical longest pause. */
+  private quietAfter(open: readonly Flight[]): number {
+    const paused = open.map((flight) => flight.longestGap).filter((gap) => gap > 0);
+    const gaps = [...this.gaps, ...paused].sort((a, b) => a - b);
+    const typical = gaps[Math.floor(gaps.length / 2)] ?? 0;
+    return Math.max(QUIET_HEDGE_MS, QUIET_GAP_TIMES * typical);
   }
 
   private recordDuration(ms: number): void {
@@ -194,7 +226,8 @@ export class Hedger {
   private check(): void {
     const now = Date.now();
     const open = [...this.flights].filter((flight) => !flight.hedged);
-    const quiet = open.filter((flight) => flight.reading && now - (flight.movedAt ?? now) > QUIET_HEDGE_MS);
+    const quietAfter = this.quietAfter(open);
+    const quiet = open.filter((flight) => flight.reading && now - (flight.movedAt ?? now) > quietAfter);
     // A quiet transfer holds a slot and none of the link, so its hedge takes nothing from waiting
     // work; unless so many are quiet that the link itself has stopped, where hedges would only
     // double the connections waiting on it.
