@@ -1,7 +1,5 @@
-import { hedgeThreshold, raceRuns } from "./hedged-transfers.js";
+import { hedgeThreshold, keepRecent, raceRuns } from "./hedged-transfers.js";
 
-/** Answer times kept per client for the threshold. */
-const TIMES_KEPT = 32;
 /** The recent answer times of each client's reads (a link's round trips, its server's pace). */
 const answerTimes = new WeakMap<object, number[]>();
 
@@ -20,7 +18,8 @@ export interface HedgedReadOptions<T> {
  * otherwise hold its caller until the stall ends or the socket's idle timeout fires (the stall
  * timeout, 30 s by default): on the long-fat link 1 % of requests stall for 5-20 s, and a listing
  * waits on each of its pages in turn. A read that fails while its hedge runs waits for the hedge;
- * one that fails before the threshold is not hedged.
+ * one that fails before the threshold is not hedged. `read` is called once per send and builds
+ * its command afresh: the SDK adds a command's own middleware each time it is sent.
  */
 export function hedgedRead<T>(
   client: object,
@@ -34,8 +33,7 @@ export function hedgedRead<T>(
     const race = raceRuns<T>("a hedge of the same read was answered first", {
       won: (value) => {
         clearTimeout(timer);
-        times.push(Date.now() - startedAt);
-        if (times.length > TIMES_KEPT) times.shift();
+        keepRecent(times, Date.now() - startedAt);
         resolve(value);
       },
       failed: (error) => {

@@ -30,17 +30,28 @@ const QUIET_HEDGE_MS = 2_000;
 const QUIET_GAP_TIMES = 2;
 /** More of the transfers in flight than this share quiet at once: the link stopped, not they. */
 const QUIET_SHARE_HEDGED = 0.25;
-/** Recent durations kept for the median. */
+/** Recent values kept for a median: transfer durations, their pauses, reads' answer times. */
 const DURATIONS_KEPT = 32;
 /** Fewer finished transfers than this: no typical duration yet, no hedging. */
 const MIN_DURATIONS = 4;
 /** How often transfers in flight are looked at. */
 const CHECK_MS = 250;
 
+/** The value a `share` of the way up sorted `values` (0 for none). */
+function valueAt(sorted: readonly number[], share: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * share))] ?? 0;
+}
+
+/** Adds `value` to recent `values`, dropping the oldest past DURATIONS_KEPT. */
+export function keepRecent(values: number[], value: number): void {
+  values.push(value);
+  if (values.length > DURATIONS_KEPT) values.shift();
+}
+
 /** How long a transfer may run before it is hedged, from the durations of recent ones. */
 export function hedgeThreshold(durations: readonly number[]): number {
   const sorted = [...durations].sort((a, b) => a - b);
-  const at = (share: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * share))] ?? 0;
+  const at = (share: number) => valueAt(sorted, share);
   const median = at(0.5);
   const pastMedian = median + SPREADS_PAST_MEDIAN * (at(0.9) - median);
   const bounded = Math.min(
@@ -167,8 +178,8 @@ export class Hedger {
       };
       const race = raceRuns<T>("a hedge of the same transfer finished first", {
         won: (value) => {
-          this.recordDuration(Date.now() - flight.startedAt);
-          if (!flight.hedged) this.recordGap(flight.longestGap);
+          keepRecent(this.durations, Date.now() - flight.startedAt);
+          if (!flight.hedged) keepRecent(this.gaps, flight.longestGap);
           finish();
           resolve(value);
         },
@@ -194,22 +205,11 @@ export class Hedger {
     });
   }
 
-  private recordGap(ms: number): void {
-    this.gaps.push(ms);
-    if (this.gaps.length > DURATIONS_KEPT) this.gaps.shift();
-  }
-
   /** How long a transfer may go without moving bytes: QUIET_GAP_TIMES its peers' typical longest pause. */
   private quietAfter(open: readonly Flight[]): number {
     const paused = open.map((flight) => flight.longestGap).filter((gap) => gap > 0);
     const gaps = [...this.gaps, ...paused].sort((a, b) => a - b);
-    const typical = gaps[Math.floor(gaps.length / 2)] ?? 0;
-    return Math.max(QUIET_HEDGE_MS, QUIET_GAP_TIMES * typical);
-  }
-
-  private recordDuration(ms: number): void {
-    this.durations.push(ms);
-    if (this.durations.length > DURATIONS_KEPT) this.durations.shift();
+    return Math.max(QUIET_HEDGE_MS, QUIET_GAP_TIMES * valueAt(gaps, 0.5));
   }
 
   private startChecking(): void {
