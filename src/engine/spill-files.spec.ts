@@ -1,7 +1,7 @@
-import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { SpillFiles } from "./spill-files.js";
 
 describe("SpillFiles", () => {
@@ -64,5 +64,29 @@ describe("SpillFiles", () => {
     expect(files.capacityBytes()).toBe(0);
     expect(files.create()).toBeUndefined();
     await files.close();
+  });
+
+  it("keeps taking files after one removed with writes still queued", async () => {
+    const files = new SpillFiles(64 * 1024 * 1024, dir);
+    const file = files.create();
+    const chunk = Buffer.alloc(4 * 1024 * 1024);
+    for (let i = 0; i < 16; i++) file?.write(chunk);
+    // Removed once its first bytes are on disk: the writes queued behind them then meet a
+    // destroyed stream (ERR_STREAM_DESTROYED), which is no fault of the disk.
+    await vi.waitFor(
+      async () => {
+        const [name] = await readdir(dir);
+        expect(name && (await stat(join(dir, name))).size).toBeGreaterThan(0);
+      },
+      { interval: 1 },
+    );
+    file?.remove();
+    await files.close();
+    expect(files.capacityBytes()).toBe(64 * 1024 * 1024);
+    const next = files.create();
+    expect(next?.write(Buffer.from("ab"))).toBe(true);
+    expect(next && (await replayed(next))).toBe("ab");
+    await files.close();
+    expect(await readdir(dir)).toEqual([]);
   });
 });
