@@ -84,6 +84,17 @@ describe("Hedger", () => {
     await vi.advanceTimersByTimeAsync(1_000);
     await expect(slow).resolves.toBe("run 6");
   });
+
+  it("hedges no late transfer while most in flight are late together (a link they share slowed)", async () => {
+    vi.useFakeTimers();
+    const hedger = new Hedger(() => false);
+    await warmUp(hedger, transfer(1_000, []));
+    const slowed = Array.from({ length: 4 }, () => [] as AbortSignal[]);
+    const done = slowed.map((runs) => hedger.run(transfer(3_000, runs)));
+    await vi.advanceTimersByTimeAsync(3_000);
+    await Promise.all(done);
+    expect(slowed.map((runs) => runs.length)).toEqual([1, 1, 1, 1]);
+  });
 });
 
 describe("Hedger on a transfer gone quiet", () => {

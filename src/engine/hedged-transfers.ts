@@ -28,8 +28,15 @@ const QUIET_HEDGE_MS = 2_000;
  * 18.4 and 18.5 s).
  */
 const QUIET_GAP_TIMES = 2;
-/** More of the transfers in flight than this share quiet at once: the link stopped, not they. */
-const QUIET_SHARE_HEDGED = 0.25;
+/**
+ * More of the transfers in flight than this share quiet, or late, at once: the link stopped or
+ * slowed, not they, and hedges would only add connections to it. Late ones were hedged however
+ * many: a single-part source across the cross-border link started 27 parts together when its
+ * window reopened, they shared the link 1.5 MB/s each, ran past 1.2 x the parts before them,
+ * and 20 hedges at once slowed them further and threw away the bytes of the 19 originals that
+ * won, which the ordered MD5 then read again one at a time: 76 s for 1 GiB, 33 s in runs without.
+ */
+const HEDGED_SHARE = 0.25;
 /** Recent values kept for a median: transfer durations, their pauses, reads' answer times. */
 const DURATIONS_KEPT = 32;
 /** Fewer finished transfers than this: no typical duration yet, no hedging. */
@@ -231,10 +238,11 @@ export class Hedger {
     // A quiet transfer holds a slot and none of the link, so its hedge takes nothing from waiting
     // work; unless so many are quiet that the link itself has stopped, where hedges would only
     // double the connections waiting on it.
-    const hedgeable = Math.max(1, QUIET_SHARE_HEDGED * this.flights.size);
+    const hedgeable = Math.max(1, HEDGED_SHARE * this.flights.size);
     if (quiet.length <= hedgeable) for (const flight of quiet) flight.hedge();
     if (this.workWaits() || this.durations.length < MIN_DURATIONS) return;
     const threshold = hedgeThreshold(this.durations);
-    for (const flight of open) if (!flight.hedged && now - flight.startedAt > threshold) flight.hedge();
+    const late = open.filter((flight) => !flight.hedged && now - flight.startedAt > threshold);
+    if (late.length <= hedgeable) for (const flight of late) flight.hedge();
   }
 }
