@@ -89,11 +89,21 @@ describe("Hedger", () => {
     vi.useFakeTimers();
     const hedger = new Hedger(() => false);
     await warmUp(hedger, transfer(1_000, []));
-    const slowed = Array.from({ length: 4 }, () => [] as AbortSignal[]);
+    const slowed = Array.from({ length: 8 }, () => [] as AbortSignal[]);
     const done = slowed.map((runs) => hedger.run(transfer(3_000, runs)));
     await vi.advanceTimersByTimeAsync(3_000);
     await Promise.all(done);
-    expect(slowed.map((runs) => runs.length)).toEqual([1, 1, 1, 1]);
+    expect(slowed.map((runs) => runs.length)).toEqual([1, 1, 1, 1, 1, 1, 1, 1]);
+  });
+
+  it("hedges the last few in flight when they are all late (a short tail leaves the link room)", async () => {
+    vi.useFakeTimers();
+    const hedger = new Hedger(() => false);
+    await warmUp(hedger, transfer(1_000, []));
+    const tail = Array.from({ length: 2 }, () => [] as AbortSignal[]);
+    for (const runs of tail) void hedger.run(transfer(10_000, runs));
+    await vi.advanceTimersByTimeAsync(2_250);
+    expect(tail.map((runs) => runs.length)).toEqual([2, 2]);
   });
 });
 

@@ -37,6 +37,12 @@ const QUIET_GAP_TIMES = 2;
  * won, which the ordered MD5 then read again one at a time: 76 s for 1 GiB, 33 s in runs without.
  */
 const HEDGED_SHARE = 0.25;
+/**
+ * ...though this many late ones are hedged whatever the share: a tail this short leaves the link
+ * room, and two objects of 64 x 4 MiB stalled before their answers on the long-fat link were the
+ * last two in flight, 2 of 2 late, and waited out their stalls (16.6 s against 8.8).
+ */
+const LATE_HEDGED_ANYWAY = 4;
 /** Recent values kept for a median: transfer durations, their pauses, reads' answer times. */
 const DURATIONS_KEPT = 32;
 /** Fewer finished transfers than this: no typical duration yet, no hedging. */
@@ -243,6 +249,6 @@ export class Hedger {
     if (this.workWaits() || this.durations.length < MIN_DURATIONS) return;
     const threshold = hedgeThreshold(this.durations);
     const late = open.filter((flight) => !flight.hedged && now - flight.startedAt > threshold);
-    if (late.length <= hedgeable) for (const flight of late) flight.hedge();
+    if (late.length <= Math.max(LATE_HEDGED_ANYWAY, hedgeable)) for (const flight of late) flight.hedge();
   }
 }
