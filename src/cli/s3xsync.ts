@@ -93,7 +93,14 @@ export function buildProgram(): Command {
     .version(typeof PACKAGE_VERSION === "string" ? PACKAGE_VERSION : "dev")
     .exitOverride()
     .showHelpAfterError("(run with --help for usage)");
+  addTransferCommands(program);
+  addWatchCommand(program);
+  addOperateCommands(program);
+  return program;
+}
 
+/** copy, sync and verify: one source and one target, both s3:// URLs. */
+function addTransferCommands(program: Command): void {
   addCommonOptions(
     program
       .command("copy")
@@ -134,7 +141,9 @@ export function buildProgram(): Command {
       verifyCommand(parseCliConfig(raw), parseS3Url(source, "source"), parseS3Url(target, "target")),
     ),
   );
+}
 
+function addWatchCommand(program: Command): void {
   addCommonOptions(
     program
       .command("watch")
@@ -158,7 +167,10 @@ export function buildProgram(): Command {
   ).action(async (source: string, target: string, _options: unknown, command: Command) => {
     exitCode = await watchCommand(command.opts(), source, target);
   });
+}
 
+/** status and redrive: the deployed stack, not the buckets. */
+function addOperateCommands(program: Command): void {
   addOperateOptions(
     program
       .command("status")
@@ -172,7 +184,6 @@ export function buildProgram(): Command {
       .command("redrive")
       .description("move the dead-letter queue's messages back to the work queue (after fixing the cause)"),
   ).action(run((raw) => redriveCommand(raw as RawOperateOptions)));
-  return program;
 }
 
 export async function main(argv: string[]): Promise<number> {
