@@ -1,5 +1,6 @@
 import { DeleteObjectCommand } from "@aws-sdk/client-s3";
 import { type CopiedPart, copyPart, hashPartAgain, type PartCopy, type PartLayout } from "./copy-part.js";
+import { combinedCrc32 } from "./crc32-combine.js";
 import { IntegrityError, PartReadsIgnoredError, SourceChangedError } from "./errors.js";
 import { compositeEtag, multipartPartCount } from "./etag.js";
 import {
@@ -115,6 +116,12 @@ async function completeProven(ctx: MultipartContext, copy: PartCopy, copied: Cop
       throw new IntegrityError("the MD5 of the bytes read differs from the source's ETag");
     }
   }
+  if (
+    proof.beforeComplete === "whole-crc32" &&
+    combinedCrc32(parts.map((p) => ({ crc32: p.fingerprint, size: p.size }))) !== state.fullObjectCrc32
+  ) {
+    throw new IntegrityError("the CRC32 of the bytes read differs from the source's full-object CRC32");
+  }
   if (proof.beforeComplete === "composite" && compositeEtag(parts.map((p) => p.fingerprint)) !== state.etag) {
     if (partsReused > 0) throw new SourceChangedError("the interrupted upload held another version's parts");
     throw new IntegrityError("the parts read do not add up to the source's ETag");
@@ -138,6 +145,7 @@ async function openCopy(ctx: MultipartContext): Promise<PartCopy> {
     sourceEtagIsMd5:
       !state.opaqueEtag && (layout.kind === "mirrored" || multipartPartCount(state.etag) === undefined),
     targetEtagsAreMd5: ctx.targetEtagsAreMd5,
+    sourceHasFullCrc32: state.fullObjectCrc32 !== undefined,
     resumed: resumedChecksum(search),
   });
   const upload = await MultipartUpload.open(

@@ -5,6 +5,7 @@ type Row = [
   ProofFacts["layout"],
   sourceEtagIsMd5: boolean,
   targetEtagsAreMd5: boolean,
+  sourceHasFullCrc32: boolean,
   resumed: ProofFacts["resumed"],
   checksum: ProofPlan["checksumAlgorithm"],
   partDigest: ProofPlan["partDigest"],
@@ -19,38 +20,54 @@ type Row = [
 // biome-ignore format: one row per case reads as a table
 const TABLE: Row[] = [
   // Fresh uploads: every combination of layout and ETag kinds.
-  ["mirrored", true,  true,  undefined, undefined, "none",  "trust",        "none",  false, "composite", "target-etag", "etag"],
-  ["mirrored", true,  false, undefined, "CRC32",   "md5",   "resend",       "none",  false, "composite", "none",        "md5"],
-  ["mirrored", false, true,  undefined, "CRC32",   "md5",   "reread-etag",  "etag",  false, "none",      "none",        "checksum"],
-  ["mirrored", false, false, undefined, "CRC32",   "md5",   "resend",       "none",  false, "none",      "none",        "checksum"],
-  ["planned",  true,  true,  undefined, "CRC32",   "crc32", "reread-crc32", "crc32", true,  "whole-md5", "none",        "md5"],
-  ["planned",  true,  false, undefined, "CRC32",   "crc32", "reread-crc32", "crc32", true,  "whole-md5", "none",        "md5"],
-  ["planned",  false, true,  undefined, "CRC32",   "md5",   "reread-etag",  "etag",  false, "none",      "none",        "checksum"],
-  ["planned",  false, false, undefined, "CRC32",   "md5",   "resend",       "none",  false, "none",      "none",        "checksum"],
+  ["mirrored", true,  true,  false, undefined, undefined, "none",  "trust",        "none",  false, "composite", "target-etag", "etag"],
+  ["mirrored", true,  false, false, undefined, "CRC32",   "md5",   "resend",       "none",  false, "composite", "none",        "md5"],
+  ["mirrored", false, true,  false, undefined, "CRC32",   "md5",   "reread-etag",  "etag",  false, "none",      "none",        "checksum"],
+  ["mirrored", false, false, false, undefined, "CRC32",   "md5",   "resend",       "none",  false, "none",      "none",        "checksum"],
+  ["planned",  true,  true,  false, undefined, "CRC32",   "crc32", "reread-crc32", "crc32", true,  "whole-md5", "none",        "md5"],
+  ["planned",  true,  false, false, undefined, "CRC32",   "crc32", "reread-crc32", "crc32", true,  "whole-md5", "none",        "md5"],
+  ["planned",  false, true,  false, undefined, "CRC32",   "md5",   "reread-etag",  "etag",  false, "none",      "none",        "checksum"],
+  ["planned",  false, false, false, undefined, "CRC32",   "md5",   "resend",       "none",  false, "none",      "none",        "checksum"],
   // Resumed uploads keep the checksum they were created with; one that shows none is as fresh.
-  ["planned",  true,  true,  "none",    undefined, "md5",   "reread-etag",  "etag",  true,  "whole-md5", "none",        "md5"],
-  ["planned",  true,  true,  "unknown", "CRC32",   "crc32", "reread-crc32", "crc32", true,  "whole-md5", "none",        "md5"],
-  ["planned",  true,  true,  "CRC32",   "CRC32",   "crc32", "reread-crc32", "crc32", true,  "whole-md5", "none",        "md5"],
-  ["mirrored", true,  true,  "CRC32",   "CRC32",   "none",  "trust",        "none",  false, "composite", "target-etag", "etag"],
-  ["mirrored", true,  true,  "unknown", undefined, "none",  "trust",        "none",  false, "composite", "target-etag", "etag"],
-  ["mirrored", true,  false, "none",    undefined, "md5",   "resend",       "none",  false, "composite", "none",        "md5"],
+  ["planned",  true,  true,  false, "none",    undefined, "md5",   "reread-etag",  "etag",  true,  "whole-md5", "none",        "md5"],
+  ["planned",  true,  true,  false, "unknown", "CRC32",   "crc32", "reread-crc32", "crc32", true,  "whole-md5", "none",        "md5"],
+  ["planned",  true,  true,  false, "CRC32",   "CRC32",   "crc32", "reread-crc32", "crc32", true,  "whole-md5", "none",        "md5"],
+  ["mirrored", true,  true,  false, "CRC32",   "CRC32",   "none",  "trust",        "none",  false, "composite", "target-etag", "etag"],
+  ["mirrored", true,  true,  false, "unknown", undefined, "none",  "trust",        "none",  false, "composite", "target-etag", "etag"],
+  ["mirrored", true,  false, false, "none",    undefined, "md5",   "resend",       "none",  false, "composite", "none",        "md5"],
+  // A full-object CRC32 on the source proves a planned layout without the ordered MD5, whatever
+  // the ETags; a mirrored layout keeps its ETags, and an upload resumed without CRC32s cannot use it.
+  ["planned",  true,  true,  true,  undefined, "CRC32",   "crc32", "reread-crc32", "crc32", false, "whole-crc32", "none",     "crc32"],
+  ["planned",  false, false, true,  undefined, "CRC32",   "crc32", "reread-crc32", "crc32", false, "whole-crc32", "none",     "crc32"],
+  ["planned",  true,  true,  true,  "CRC32",   "CRC32",   "crc32", "reread-crc32", "crc32", false, "whole-crc32", "none",     "crc32"],
+  ["planned",  true,  true,  true,  "none",    undefined, "md5",   "reread-etag",  "etag",  true,  "whole-md5",   "none",     "md5"],
+  ["mirrored", true,  true,  true,  undefined, undefined, "none",  "trust",        "none",  false, "composite", "target-etag", "etag"],
+  ["mirrored", false, true,  true,  undefined, "CRC32",   "md5",   "reread-etag",  "etag",  false, "none",      "none",        "checksum"],
 ];
 
 describe("planProof", () => {
-  it.each(TABLE)("%s, source MD5 %s, target MD5 %s, resumed %s", (layout, src, dst, resumed, ...plan) => {
-    const [checksumAlgorithm, partDigest, storedParts, sentPartCheck, orderedDigest, ...rest] = plan;
-    const [beforeComplete, afterComplete, evidence] = rest;
-    expect(
-      planProof({ layout, sourceEtagIsMd5: src, targetEtagsAreMd5: dst, ...(resumed ? { resumed } : {}) }),
-    ).toEqual({
-      checksumAlgorithm,
-      partDigest,
-      storedParts,
-      sentPartCheck,
-      orderedDigest,
-      beforeComplete,
-      afterComplete,
-      evidence,
-    });
-  });
+  it.each(TABLE)(
+    "%s, source MD5 %s, target MD5 %s, source CRC32 %s, resumed %s",
+    (layout, src, dst, crc, resumed, ...plan) => {
+      const fields: (keyof ProofPlan)[] = [
+        "checksumAlgorithm",
+        "partDigest",
+        "storedParts",
+        "sentPartCheck",
+        "orderedDigest",
+        "beforeComplete",
+        "afterComplete",
+        "evidence",
+      ];
+      const facts: ProofFacts = {
+        layout,
+        sourceEtagIsMd5: src,
+        targetEtagsAreMd5: dst,
+        sourceHasFullCrc32: crc,
+      };
+      expect(planProof(resumed ? { ...facts, resumed } : facts)).toEqual(
+        Object.fromEntries(fields.map((field, i) => [field, plan[i]])),
+      );
+    },
+  );
 });

@@ -31,6 +31,11 @@ export interface SourceState {
   versionId?: string;
   /** The ETag is not an MD5 of the bytes (SSE-KMS, DSSE, SSE-C): it proves nothing about them. */
   opaqueEtag: boolean;
+  /**
+   * The CRC32 of the whole object the source stores with it (S3's full-object ChecksumCRC32), when
+   * its HEAD gave one: a copy in parts can prove its bytes by it without reading them in order.
+   */
+  fullObjectCrc32?: string;
   headers: ContentHeaders;
   metadata: Record<string, string>;
   tagCount: number;
@@ -43,6 +48,8 @@ type ObjectHeadFields = Pick<
   | "VersionId"
   | "ServerSideEncryption"
   | "SSECustomerAlgorithm"
+  | "ChecksumCRC32"
+  | "ChecksumType"
   | "ContentType"
   | "ContentEncoding"
   | "ContentDisposition"
@@ -75,10 +82,21 @@ export function toSourceState(key: string, head: ObjectHeadFields, size: number)
     etag: normalizeEtag(head.ETag),
     versionId,
     opaqueEtag: Boolean(head.SSECustomerAlgorithm) || (head.ServerSideEncryption ?? "").startsWith("aws:kms"),
+    fullObjectCrc32: fullObjectCrc32(head),
     headers,
     metadata: head.Metadata ?? {},
     tagCount: head.TagCount ?? 0,
   };
+}
+
+/**
+ * A multipart object's COMPOSITE checksum ("<crc of part crcs>-N") says nothing of its bytes as a
+ * whole; servers that give no ChecksumType (older S3-compatible ones) mark it by the suffix alone.
+ */
+function fullObjectCrc32(head: ObjectHeadFields): string | undefined {
+  const crc = head.ChecksumCRC32;
+  if (!crc || head.ChecksumType === "COMPOSITE" || crc.includes("-")) return undefined;
+  return crc;
 }
 
 function isNotFound(error: unknown): boolean {
@@ -88,17 +106,22 @@ function isNotFound(error: unknown): boolean {
   );
 }
 
-/** HEAD of a key on either side (a hedged read); undefined when the key does not exist. */
+/**
+ * HEAD of a key on either side (a hedged read); undefined when the key does not exist. `checksums`
+ * asks for the object's stored checksums too (ChecksumMode; under SSE-KMS that takes kms:Decrypt,
+ * which reading the source takes anyway, so only the source's HEAD asks).
+ */
 export async function headObject(
   side: BucketSide,
   key: string,
   abortSignal?: AbortSignal,
+  checksums = false,
 ): Promise<HeadObjectCommandOutput | undefined> {
+  const input = { Bucket: side.bucket, Key: key, ...(checksums ? { ChecksumMode: "ENABLED" as const } : {}) };
   try {
     return await hedgedRead(
       side.client,
-      (signal) =>
-        side.client.send(new HeadObjectCommand({ Bucket: side.bucket, Key: key }), { abortSignal: signal }),
+      (signal) => side.client.send(new HeadObjectCommand(input), { abortSignal: signal }),
       { signal: abortSignal },
     );
   } catch (error) {
@@ -113,7 +136,7 @@ export async function headSource(
   key: string,
   abortSignal?: AbortSignal,
 ): Promise<SourceState | undefined> {
-  const head = await headObject(source, key, abortSignal);
+  const head = await headObject(source, key, abortSignal, true);
   return head && toSourceState(key, head, head.ContentLength ?? 0);
 }
 

@@ -70,7 +70,7 @@ export interface ReplicateTask {
  * - `checksum`: the source offers no digest of its bytes (e.g. SSE-KMS); every part was checked in
  *   transit with a CRC32 the target verified.
  */
-export type Evidence = "etag" | "md5" | "checksum";
+export type Evidence = "etag" | "md5" | "crc32" | "checksum";
 
 export type Outcome =
   | {

@@ -1,5 +1,6 @@
 // Copies reported in sync must be in sync: the promises a hostile overwrite, a server that ignores
-// ?partNumber=, and a server whose listings never end try to break (issue 11).
+// ?partNumber=, a server whose listings never end, and source bytes changed on their way try to
+// break (issue 11).
 import { S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -10,7 +11,7 @@ import {
   writeProfiles,
 } from "../support/cli.js";
 import { type FaultProxy, startFaultProxy } from "../support/fault-proxy.js";
-import type { S3Server } from "../support/minio.js";
+import { type S3Server, s3ClientFor } from "../support/minio.js";
 import { type MotoServer, startMoto } from "../support/moto.js";
 import { usePartitionPair } from "../support/partition-pair.js";
 import {
@@ -19,6 +20,7 @@ import {
   engineBetween,
   getBytes,
   head,
+  incompleteUploads,
   MiB,
   md5Hex,
   putMultipart,
@@ -189,4 +191,66 @@ describe("verify, when one key cannot be read", () => {
     expect(text.code).toBe(1);
     expect(text.stdout).toContain("not in sync: 1 same, 0 missing, 0 different, 0 extra, 1 not compared");
   });
+});
+
+describe("a single-part source copied in parts", () => {
+  let proxy: FaultProxy | undefined;
+  afterAll(async () => proxy?.close());
+
+  // The SDK stores a CRC32 with what it uploads unless told to only when required (as s3xsync is).
+  const sources = [
+    {
+      stored: "a full-object CRC32",
+      checksums: "WHEN_SUPPORTED",
+      proof: "its parts' CRC32s combined",
+      evidence: "crc32",
+      mismatch: /CRC32 of the bytes read differs from the source's full-object CRC32/,
+    },
+    {
+      stored: "no checksum",
+      checksums: "WHEN_REQUIRED",
+      proof: "the MD5 of its bytes in order",
+      evidence: "md5",
+      mismatch: /MD5 of the bytes read differs from the source's ETag/,
+    },
+  ] as const;
+
+  for (const { stored, checksums, proof, evidence, mismatch } of sources) {
+    it(`with ${stored}: proven by ${proof}; bytes changed on their way fail the copy`, async () => {
+      const sourceBucket = await createBucket(fx.sourceClient, `whole-${evidence}-src`);
+      const targetBucket = await createBucket(fx.targetClient, `whole-${evidence}-dst`);
+      const body = bytesOf(12 * MiB + 7);
+      const uploader = s3ClientFor(fx.source, { requestChecksumCalculation: checksums });
+      await putObject(uploader, sourceBucket, "data/one.bin", body);
+      uploader.destroy();
+      const source = { client: fx.sourceClient, bucket: sourceBucket };
+      const target = { client: fx.targetClient, bucket: targetBucket };
+
+      const outcome = await engineBetween(source, target).replicate({
+        sourceKey: "data/one.bin",
+        targetKey: "one.bin",
+      });
+      expect(outcome).toMatchObject({ status: "copied", evidence, size: body.length });
+      expect(md5Hex(await getBytes(fx.targetClient, targetBucket, "one.bin"))).toBe(md5Hex(body));
+
+      // One byte of every GET flipped: each part carries the CRC32 of what arrived, so the target
+      // stores it gladly; only the whole object's check can tell.
+      proxy = await startFaultProxy({
+        upstream: fx.source.endpoint,
+        rates: { corrupt: 1 },
+        eligible: ({ operation }) => operation === "GetObject",
+      });
+      const corrupted = s3ClientFor({ ...fx.source, endpoint: proxy.endpoint });
+      const failed = await engineBetween({ client: corrupted, bucket: sourceBucket }, target, {
+        attempts: 1,
+      }).replicate({ sourceKey: "data/one.bin", targetKey: "corrupted.bin" });
+      corrupted.destroy();
+      await proxy.close();
+      proxy = undefined;
+      expect(failed).toMatchObject({ status: "failed" });
+      expect(failed.status === "failed" && failed.error).toMatch(mismatch);
+      await expect(head(fx.targetClient, targetBucket, "corrupted.bin")).rejects.toThrow();
+      expect(await incompleteUploads(fx.targetClient, targetBucket)).toEqual([]);
+    });
+  }
 });

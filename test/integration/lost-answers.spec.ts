@@ -101,7 +101,7 @@ const SOURCES: Source[] = [
   {
     layout: "single-part source (planned layout)",
     put: (bucket, key, body) => putObject(fx.sourceClient, bucket, key, body),
-    evidence: "md5",
+    evidence: "crc32",
   },
 ];
 
