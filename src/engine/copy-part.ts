@@ -1,4 +1,5 @@
 import { IntegrityError } from "./errors.js";
+import { FurthestProgress } from "./furthest-progress.js";
 import type { HedgedRun } from "./hedged-transfers.js";
 import type { MultipartUpload, StoredPart } from "./multipart-upload.js";
 import type { OrderedDigest, PartSink } from "./ordered-digest.js";
@@ -40,6 +41,8 @@ export interface PartCopy {
   cancel?: AbortSignal;
   /** Hears the bytes the copy moves (see ReplicateControl.onProgress). */
   moved?: (bytes: number) => void;
+  /** Each part's progress for hooks.onProgress, across its hedges and retries. */
+  partProgress: Map<number, FurthestProgress>;
 }
 
 export interface PartResult {
@@ -136,13 +139,19 @@ async function sendPart(
   run: HedgedRun,
 ): Promise<CopiedPart> {
   const { proof } = copy;
+  let progress = copy.partProgress.get(partNumber);
+  if (!progress) {
+    progress = new FurthestProgress((bytes) => copy.hooks.onProgress?.({ key: copy.state.key, bytes }));
+    copy.partProgress.set(partNumber, progress);
+  }
+  const counted = progress.run();
   const piped = await pipeSource(
     (signal) => readSource(copy.source, copy.state, slice(copy.layout, partNumber), signal),
     (body, contentLength, signal) => copy.upload.uploadPart(partNumber, body, contentLength, signal),
     {
       onBytes: (count) => {
         run.moved();
-        copy.hooks.onProgress?.({ key: copy.state.key, bytes: count });
+        counted(count);
         copy.moved?.(count);
       },
       onAllRead: run.allRead,

@@ -176,6 +176,7 @@ async function openCopy(ctx: MultipartContext): Promise<PartCopy> {
     hooks: ctx.hooks,
     cancel: ctx.cancel,
     moved: ctx.moved,
+    partProgress: new Map(),
   };
   return copy;
 }

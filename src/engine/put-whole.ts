@@ -1,6 +1,7 @@
 import { DeleteObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { IntegrityError } from "./errors.js";
 import { md5HexToBase64, normalizeEtag } from "./etag.js";
+import { FurthestProgress } from "./furthest-progress.js";
 import type { PartScheduler } from "./part-scheduler.js";
 import { pipeSource, transferSignal } from "./pipe-source.js";
 import { withRetries } from "./retry.js";
@@ -42,10 +43,12 @@ export async function putWhole(ctx: PutWholeContext): Promise<{ evidence: Eviden
     opened = undefined;
     return body ? Promise.resolve(body) : readSource(source, state, "whole", signal);
   };
+  const progress = new FurthestProgress((bytes) => ctx.hooks.onProgress?.({ key: state.key, bytes }));
   const { value, attempts } = await withRetries(
     () =>
-      ctx.scheduler.runWhole(state.size, (run) =>
-        pipeSource(
+      ctx.scheduler.runWhole(state.size, (run) => {
+        const counted = progress.run();
+        return pipeSource(
           open,
           (body, contentLength, signal) => {
             // An empty stream would reach S3 without a Content-Length header; send empty bytes.
@@ -67,15 +70,15 @@ export async function putWhole(ctx: PutWholeContext): Promise<{ evidence: Eviden
           {
             onBytes: (count) => {
               run.moved();
-              ctx.hooks.onProgress?.({ key: state.key, bytes: count });
+              counted(count);
               ctx.moved?.(count);
             },
             onAllRead: run.allRead,
             stallTimeoutMs: ctx.stallTimeoutMs,
             signal: transferSignal(run.signal, ctx.cancel),
           },
-        ),
-      ),
+        );
+      }),
     {
       attempts: ctx.attempts,
       onAttemptFailed: (error) => ctx.scheduler.attemptFailed(error),

@@ -121,7 +121,10 @@ export interface ReplicateControl {
 
 export interface ProgressEvent {
   key: string;
-  /** Bytes just moved to the target. */
+  /**
+   * Bytes of the object just moved to the target for the first time: a hedge's or a retry's
+   * bytes count only past what another run of the same part already moved.
+   */
   bytes: number;
 }
 

@@ -151,6 +151,29 @@ describe("the answer to CompleteMultipartUpload is lost", () => {
   });
 });
 
+describe("the answer to an UploadPart is lost", () => {
+  for (const source of SOURCES) {
+    it(`${source.layout}: the part is sent again, and progress counts its bytes once`, async () => {
+      const { sourceBucket, targetBucket } = await buckets("lost-part");
+      const key = "lost/part.bin";
+      const body = bytesOf(11 * MiB);
+      await source.put(sourceBucket, key, body);
+      proxy = await loseFirstAnswerTo("UploadPart");
+      let progressed = 0;
+      const engine = engineThrough(proxy, sourceBucket, targetBucket, {
+        onProgress: ({ bytes }) => {
+          progressed += bytes;
+        },
+      });
+      const outcome = await engine.replicate({ sourceKey: key, targetKey: key });
+      expectOneLostAnswer(proxy, "UploadPart");
+      await expectCopied({ outcome, key, targetBucket, body }, source.evidence);
+      expect(proxy.stats().operations.UploadPart).toBe(4);
+      expect(progressed).toBe(body.length);
+    });
+  }
+});
+
 describe("the answer to CreateMultipartUpload is lost", () => {
   for (const source of SOURCES) {
     it(`${source.layout}: the upload the SDK's first attempt started is aborted`, async () => {
