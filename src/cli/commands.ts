@@ -3,10 +3,10 @@ import { createEngine, type Engine } from "../engine/index.js";
 import { emptySyncSummary, type PlannedAction, runSync, tallyOutcome } from "../sync/run-sync.js";
 import { runVerify } from "../sync/run-verify.js";
 import { UsageError } from "../user-facing/errors.js";
+import { listenForStop, type StopSignal } from "../user-facing/stop-signals.js";
 import type { CliConfig } from "./cli-config.js";
 import { createProgress, type Progress } from "./progress.js";
 import { asFolderPrefix, copyTargetKey, type S3Location } from "./s3-url.js";
-import { listenForStop, type StopSignal } from "./stop-signals.js";
 import { type CommandResult, transferResult } from "./transfer-report.js";
 
 export type { CommandResult } from "./transfer-report.js";

@@ -1,6 +1,6 @@
 import type { SyncSummary } from "../sync/run-sync.js";
 import { formatBytes } from "../user-facing/format-bytes.js";
-import { exitCodeFor, type StopSignal } from "./stop-signals.js";
+import { exitCodeFor, type StopSignal } from "../user-facing/stop-signals.js";
 
 export interface CommandResult {
   /** 0 done, 1 some objects failed or differ, 130/143 stopped by SIGINT/SIGTERM. */

@@ -9,7 +9,7 @@ import { JournalDispatcher } from "./journal-dispatcher.js";
 import { JournalLockedError } from "./journal-lock.js";
 import { startStatusLine } from "./status-line.js";
 import type { ListenEvents } from "./watch-setup.js";
-import { onSignals, type WatchWorker } from "./watch-worker.js";
+import { listenForWatchStop, type WatchWorker } from "./watch-worker.js";
 import { RejectedEventError, startWebhookReceiver } from "./webhook-receiver.js";
 
 /** Throws RejectedEventError (answered `400`) for a body this worker cannot take. */
@@ -112,7 +112,7 @@ export async function watchListen(worker: WatchWorker, events: ListenEvents): Pr
     });
     const status = startStatusLine(`watch ${receiver.url}`, stats, !setup.quiet);
     await new Promise<void>((resolve) => {
-      const shutdown = onSignals((signal) => {
+      const shutdown = listenForWatchStop((signal) => {
         worker.stopping = true;
         logger.info("shutdown", { signal, ...dispatcher.counts });
         Promise.all([receiver.close(), dispatcher.stop()]).then(() => {

@@ -4,7 +4,7 @@ import { logger } from "../worker/telemetry.js";
 import { queueVisibilityTimeout, runQueuePoller } from "./queue-poller.js";
 import { startStatusLine } from "./status-line.js";
 import type { QueueEvents } from "./watch-setup.js";
-import { onSignals, type WatchWorker } from "./watch-worker.js";
+import { listenForWatchStop, type WatchWorker } from "./watch-worker.js";
 
 /**
  * On SIGINT/SIGTERM the batches in flight get this long to settle (copies pause at a part boundary
@@ -24,7 +24,7 @@ export async function watchQueue(worker: WatchWorker, { queueUrl }: QueueEvents)
   let inFlight = 0;
   stats.inFlight = () => inFlight;
   const status = startStatusLine(`watch ${queueUrl}`, stats, !setup.quiet);
-  const shutdown = onSignals((signal) => {
+  const shutdown = listenForWatchStop((signal) => {
     worker.stopping = true;
     logger.info("shutdown", { signal, inFlight });
   });

@@ -5,6 +5,7 @@ import { serviceClientSettings } from "../aws/request-handler.js";
 import { createEngine } from "../engine/index.js";
 import type { EventFilter } from "../events/s3-events.js";
 import type { QueuedMessage } from "../events/tasks.js";
+import { listenForStop, type StopRequest, type StopSignal } from "../user-facing/stop-signals.js";
 import { processMessages } from "../worker/process-messages.js";
 import type { TaskContext, TaskControl } from "../worker/run-task.js";
 import { logger, metrics } from "../worker/telemetry.js";
@@ -100,29 +101,10 @@ export function startWorker(setup: WatchSetup): WatchWorker {
   return worker;
 }
 
-export interface Shutdown {
-  signal: AbortSignal;
-  dispose(): void;
-}
-
-/** The first SIGINT/SIGTERM asks for a graceful stop; a second one exits at once. */
-export function onSignals(onFirst: (signal: string) => void): Shutdown {
-  const controller = new AbortController();
-  const handler = (signal: NodeJS.Signals) => {
-    if (controller.signal.aborted) {
-      logger.warn("shutdown", { signal, outcome: "forced" });
-      process.exit(130);
-    }
-    controller.abort();
-    onFirst(signal);
-  };
-  process.on("SIGINT", handler);
-  process.on("SIGTERM", handler);
-  return {
-    signal: controller.signal,
-    dispose() {
-      process.off("SIGINT", handler);
-      process.off("SIGTERM", handler);
-    },
-  };
+/**
+ * The first SIGINT/SIGTERM asks watch to stop gracefully; a second one, never needed, exits at
+ * once and is logged as forced.
+ */
+export function listenForWatchStop(onFirst: (signal: StopSignal) => void): StopRequest {
+  return listenForStop(onFirst, (signal) => logger.warn("shutdown", { signal, outcome: "forced" }));
 }

@@ -14,12 +14,27 @@ describe("listenForStop", () => {
     expect(stop.received).toBeUndefined();
     process.emit("SIGTERM");
     expect(stop.received).toBe("SIGTERM");
+    expect(stop.signal.aborted).toBe(true);
     expect(asked).toEqual(["SIGTERM"]);
     expect(exit).not.toHaveBeenCalled();
     process.emit("SIGINT");
     expect(exit).toHaveBeenCalledWith(130);
     expect(stderr).toHaveBeenCalledWith(expect.stringMatching(/^s3xsync: SIGINT again: stopped at once/));
     expect(asked).toEqual(["SIGTERM"]);
+    stop.dispose();
+  });
+
+  it("says a forced stop the caller's way, and exits with the second signal's code", () => {
+    const exit = vi.spyOn(process, "exit").mockImplementation((() => undefined) as never);
+    const forced: string[] = [];
+    const stop = listenForStop(
+      () => {},
+      (signal) => forced.push(signal),
+    );
+    process.emit("SIGINT");
+    process.emit("SIGTERM");
+    expect(forced).toEqual(["SIGTERM"]);
+    expect(exit).toHaveBeenCalledWith(143);
     stop.dispose();
   });
 
