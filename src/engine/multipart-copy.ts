@@ -120,6 +120,7 @@ async function completeProven(ctx: MultipartContext, copy: PartCopy, copied: Cop
     proof.beforeComplete === "whole-crc32" &&
     combinedCrc32(parts.map((p) => ({ crc32: p.fingerprint, size: p.size }))) !== state.fullObjectCrc32
   ) {
+    if (partsReused > 0) throw new SourceChangedError("the interrupted upload held another version's parts");
     throw new IntegrityError("the CRC32 of the bytes read differs from the source's full-object CRC32");
   }
   if (proof.beforeComplete === "composite" && compositeEtag(parts.map((p) => p.fingerprint)) !== state.etag) {
@@ -191,16 +192,23 @@ interface CopiedParts {
   attempts: number;
 }
 
+/** What a stored part the plan keeps unread goes into the proof with; undefined: not kept so. */
+function trustedFingerprint(copy: PartCopy, stored: StoredPart): string | undefined {
+  if (copy.proof.storedParts === "trust") return stored.etag;
+  if (copy.proof.storedParts !== "trust-crc32" || copy.layout.kind !== "planned") return undefined;
+  const fits = copy.layout.parts[stored.partNumber - 1]?.size === stored.size;
+  return fits ? stored.checksumCrc32 : undefined;
+}
+
 /** Keeps the stored parts the plan trusts and copies the others through the scheduler. */
 async function copyEveryPart(ctx: MultipartContext, copy: PartCopy): Promise<CopiedParts> {
   const { digest, upload } = copy;
   const numbers = partNumbers(ctx.layout);
   const done = new Map<number, CopiedPart>();
-  if (copy.proof.storedParts === "trust") {
-    for (const n of numbers) {
-      const stored = upload.stored.get(n);
-      if (stored) done.set(n, { ...stored, fingerprint: stored.etag });
-    }
+  for (const n of numbers) {
+    const stored = upload.stored.get(n);
+    const fingerprint = stored && trustedFingerprint(copy, stored);
+    if (stored && fingerprint) done.set(n, { ...stored, fingerprint });
   }
   const tally = { bytesSent: 0, partsSent: 0, partsReused: done.size, attempts: 1 };
   const { paused } = await ctx.scheduler.runParts(

@@ -37,9 +37,9 @@ const TABLE: Row[] = [
   ["mirrored", true,  false, false, "none",    undefined, "md5",   "resend",       "none",  false, "composite", "none",        "md5"],
   // A full-object CRC32 on the source proves a planned layout without the ordered MD5, whatever
   // the ETags; a mirrored layout keeps its ETags, and an upload resumed without CRC32s cannot use it.
-  ["planned",  true,  true,  true,  undefined, "CRC32",   "crc32", "reread-crc32", "crc32", false, "whole-crc32", "none",     "crc32"],
-  ["planned",  false, false, true,  undefined, "CRC32",   "crc32", "reread-crc32", "crc32", false, "whole-crc32", "none",     "crc32"],
-  ["planned",  true,  true,  true,  "CRC32",   "CRC32",   "crc32", "reread-crc32", "crc32", false, "whole-crc32", "none",     "crc32"],
+  ["planned",  true,  true,  true,  undefined, "CRC32",   "crc32", "trust-crc32",  "crc32", false, "whole-crc32", "none",     "crc32"],
+  ["planned",  false, false, true,  undefined, "CRC32",   "crc32", "trust-crc32",  "crc32", false, "whole-crc32", "none",     "crc32"],
+  ["planned",  true,  true,  true,  "CRC32",   "CRC32",   "crc32", "trust-crc32",  "crc32", false, "whole-crc32", "none",     "crc32"],
   ["planned",  true,  true,  true,  "none",    undefined, "md5",   "reread-etag",  "etag",  true,  "whole-md5",   "none",     "md5"],
   ["mirrored", true,  true,  true,  undefined, undefined, "none",  "trust",        "none",  false, "composite", "target-etag", "etag"],
   ["mirrored", false, true,  true,  undefined, "CRC32",   "md5",   "reread-etag",  "etag",  false, "none",      "none",        "checksum"],
