@@ -540,8 +540,16 @@ export function withLoopback(previous: BenchResults | undefined, loopback: Bench
           ),
         }
       : undefined);
+  // A run of a few workloads (--workloads) keeps the others of the run before it, in their order.
+  const rerun = new Map(loopback.workloads.map((w) => [w.id, w]));
+  const before = previous?.workloads ?? [];
+  const workloads = [
+    ...before.map((w) => rerun.get(w.id) ?? w),
+    ...loopback.workloads.filter((w) => !before.some((b) => b.id === w.id)),
+  ];
   return {
     ...loopback,
+    workloads,
     ...(previous?.links ? { links: previous.links } : {}),
     ...(baseline ? { loopbackBaseline: baseline } : {}),
   };

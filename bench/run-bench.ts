@@ -21,7 +21,8 @@
 //              links: 1GiB, 1GiB-single, 4MiB, 16KiB); or BENCH_WORKLOADS=a,b
 //
 // Writes bench/results.json (a loopback run replaces the loopback part, a link run its profile's
-// entry), docs/PERFORMANCE.md and its charts, and prints a table.
+// entry; a run of a few --workloads replaces only those), docs/PERFORMANCE.md and its charts, and
+// prints a table.
 // Environment:
 //   BENCH_SCALE=small      reduced sizes, 2 repeats, and output to .cache/bench-small/ instead of
 //                          bench/ and docs/ (to check the script works)
