@@ -346,7 +346,7 @@ function crashSection(crash: CrashResult): string {
     out.push(
       `### ${layout.layout}: ${mib(layout.objectSize, 0)}`,
       "",
-      `Parts of ${mib(layout.partSize, 0)}, ${layout.concurrency} in flight: at most ${mib(layout.inFlightBound, 0)} can be ` +
+      `Parts of ${mib(layout.partSize, 0)}, ${layout.concurrency} in flight (\`--concurrency ${layout.concurrency}\`) and their hedges: at most ${mib(layout.inFlightBound, 0)} can be ` +
         `in flight at a kill. Worst crash re-sent ${mib(worst)}; ${mib(layout.totalResent)} re-sent in all ` +
         `(${((layout.totalResent / layout.objectSize) * 100).toFixed(1)}% of the object) over ${layout.runs.filter((r) => r.killed).length} crashes; ` +
         `${mib(layout.totalSourceBytes, 0)} read from the source in all (${(layout.totalSourceBytes / layout.objectSize).toFixed(1)} x the object). ` +
