@@ -338,6 +338,23 @@ function requestTable(w: WorkloadResult): string {
   return `Requests per tool (one extra run through a pass-through counting proxy, not timed; source and target together):\n\n${mdTable(head, rows)}\n`;
 }
 
+/** Which workloads a later run of other --workloads kept, and from which run. */
+function keptWorkloads(workloads: WorkloadResult[]): string {
+  const runs = new Map<string, { repeats: number; titles: string[] }>();
+  for (const w of workloads) {
+    if (!w.keptFrom) continue;
+    const run = runs.get(w.keptFrom.generatedAt) ?? { repeats: w.keptFrom.repeats, titles: [] };
+    run.titles.push(w.title);
+    runs.set(w.keptFrom.generatedAt, run);
+  }
+  return [...runs]
+    .map(
+      ([at, run]) =>
+        ` From the run of ${at.slice(0, 16).replace("T", " ")} UTC (${run.repeats} run${run.repeats === 1 ? "" : "s"} of each tool), kept: ${run.titles.join("; ")}.`,
+    )
+    .join("");
+}
+
 export function renderMarkdown(
   results: BenchResults,
   chartRelative: string,
@@ -352,7 +369,7 @@ export function renderMarkdown(
     "",
     `Measured ${results.generatedAt.slice(0, 16).replace("T", " ")} UTC, ${results.repeats} runs of each tool per workload, ` +
       `interleaved; ${results.scale === "small" ? "**small scale** (reduced sizes)" : "full scale"}; the whole run took ` +
-      `${fmt(results.durationSeconds / 60, 0)} min.`,
+      `${fmt(results.durationSeconds / 60, 0)} min.${keptWorkloads(results.workloads)}`,
     "",
     `![throughput chart](${chartRelative})`,
     "",
@@ -543,8 +560,12 @@ export function withLoopback(previous: BenchResults | undefined, loopback: Bench
   // A run of a few workloads (--workloads) keeps the others of the run before it, in their order.
   const rerun = new Map(loopback.workloads.map((w) => [w.id, w]));
   const before = previous?.workloads ?? [];
+  const kept = (w: WorkloadResult): WorkloadResult =>
+    w.keptFrom || !previous
+      ? w
+      : { ...w, keptFrom: { generatedAt: previous.generatedAt, repeats: previous.repeats } };
   const workloads = [
-    ...before.map((w) => rerun.get(w.id) ?? w),
+    ...before.map((w) => rerun.get(w.id) ?? kept(w)),
     ...loopback.workloads.filter((w) => !before.some((b) => b.id === w.id)),
   ];
   return {

@@ -111,6 +111,8 @@ export interface RequestCount {
 
 export interface WorkloadResult {
   id: string;
+  /** Set on a workload a later run of other --workloads kept: when it was measured, and how often. */
+  keptFrom?: { generatedAt: string; repeats: number };
   /** Informational workloads have no targets of their own (only the peak RSS one). */
   informational?: boolean;
   title: string;
