@@ -75,7 +75,8 @@ export function planProof(facts: ProofFacts): ProofPlan {
   // A source's full-object CRC32 is proven from the CRC32s the target checks on each part, in any
   // order; the ordered MD5 holds what is read ahead of the part being hashed (at most 272 MiB), and
   // that window, not the link, set a single-part 1 GiB copy's pace on long links (0.51 x of an
-  // 80 MB/s link against 0.68 x in parts, measured). So the CRC32 is taken wherever there is one.
+  // 80 MB/s link against 0.68 x in parts; 0.59 x by the CRC32, measured). So the CRC32 is taken
+  // wherever there is one.
   const wholeCrc32 = !mirrored && facts.sourceHasFullCrc32 && checksumAlgorithm === "CRC32";
   const orderedDigest = !mirrored && facts.sourceEtagIsMd5 && !wholeCrc32;
   // Each part's reads are told apart by a digest: its CRC32 where a whole CRC32 or MD5 proves what
@@ -87,7 +88,8 @@ export function planProof(facts: ProofFacts): ProofPlan {
       ? "crc32"
       : "md5";
   // Stored parts go into the whole object's proof as they are where it needs no bytes of theirs:
-  // a resume under the ordered MD5 reads them all again (3.0 x a 1 GiB object over five crashes).
+  // a resume under the ordered MD5 reads them all again (3.4 x a 1 GiB object read over five
+  // crashes, 1.2 x by the stored CRC32s).
   const storedParts = etagsProveParts
     ? "trust"
     : wholeCrc32
