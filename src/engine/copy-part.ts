@@ -59,16 +59,19 @@ function slice(layout: PartLayout, partNumber: number) {
 }
 
 /**
- * What a stored part must match for its bytes to be this version's: the CRC32 the target keeps
- * with it, or its ETag where that is the MD5 of its bytes; undefined when it cannot be kept.
+ * The digest a stored part is kept by under the proof plan: the CRC32 the target keeps with it, or
+ * its ETag where that is the MD5 of its bytes. A `trust` plan takes it into the proof as it is, a
+ * `reread` one requires the part's bytes read again to match it; undefined when the part cannot be
+ * kept (a size the layout does not give it, no digest of the plan's kind, a plan that resends).
  */
-function storedDigest(copy: PartCopy, stored: StoredPart | undefined): string | undefined {
+export function storedDigest(copy: PartCopy, stored: StoredPart | undefined): string | undefined {
   if (!stored) return undefined;
   const expectedSize =
     copy.layout.kind === "planned" ? copy.layout.parts[stored.partNumber - 1]?.size : undefined;
   if (expectedSize !== undefined && stored.size !== expectedSize) return undefined;
-  if (copy.proof.storedParts === "reread-crc32") return stored.checksumCrc32;
-  if (copy.proof.storedParts === "reread-etag") return stored.etag;
+  const kept = copy.proof.storedParts;
+  if (kept === "trust-crc32" || kept === "reread-crc32") return stored.checksumCrc32;
+  if (kept === "trust" || kept === "reread-etag") return stored.etag;
   return undefined;
 }
 

@@ -1,5 +1,12 @@
 import { DeleteObjectCommand } from "@aws-sdk/client-s3";
-import { type CopiedPart, copyPart, hashPartAgain, type PartCopy, type PartLayout } from "./copy-part.js";
+import {
+  type CopiedPart,
+  copyPart,
+  hashPartAgain,
+  type PartCopy,
+  type PartLayout,
+  storedDigest,
+} from "./copy-part.js";
 import { combinedCrc32 } from "./crc32-combine.js";
 import { IntegrityError, PartReadsIgnoredError, SourceChangedError } from "./errors.js";
 import { compositeEtag, multipartPartCount } from "./etag.js";
@@ -192,23 +199,17 @@ interface CopiedParts {
   attempts: number;
 }
 
-/** What a stored part the plan keeps unread goes into the proof with; undefined: not kept so. */
-function trustedFingerprint(copy: PartCopy, stored: StoredPart): string | undefined {
-  if (copy.proof.storedParts === "trust") return stored.etag;
-  if (copy.proof.storedParts !== "trust-crc32" || copy.layout.kind !== "planned") return undefined;
-  const fits = copy.layout.parts[stored.partNumber - 1]?.size === stored.size;
-  return fits ? stored.checksumCrc32 : undefined;
-}
-
 /** Keeps the stored parts the plan trusts and copies the others through the scheduler. */
 async function copyEveryPart(ctx: MultipartContext, copy: PartCopy): Promise<CopiedParts> {
   const { digest, upload } = copy;
   const numbers = partNumbers(ctx.layout);
   const done = new Map<number, CopiedPart>();
-  for (const n of numbers) {
-    const stored = upload.stored.get(n);
-    const fingerprint = stored && trustedFingerprint(copy, stored);
-    if (stored && fingerprint) done.set(n, { ...stored, fingerprint });
+  if (copy.proof.storedParts === "trust" || copy.proof.storedParts === "trust-crc32") {
+    for (const n of numbers) {
+      const stored = upload.stored.get(n);
+      const fingerprint = storedDigest(copy, stored);
+      if (stored && fingerprint) done.set(n, { ...stored, fingerprint });
+    }
   }
   const tally = { bytesSent: 0, partsSent: 0, partsReused: done.size, attempts: 1 };
   const { paused } = await ctx.scheduler.runParts(
