@@ -12,7 +12,7 @@ import type {
   ToolSummary,
   WorkloadResult,
 } from "./results-types.js";
-import { TOOL_LABELS } from "./results-types.js";
+import { mergeRerun, TOOL_LABELS } from "./results-types.js";
 
 const MiB = 1024 * 1024;
 export const LINK_CHART = "performance-links.svg";
@@ -339,10 +339,7 @@ export function withLink(previous: BenchResults | undefined, entry: LinkProfileR
   const others = (base.links ?? []).filter((l) => l.name !== entry.name);
   // A run stopped early, or one of a few workloads, keeps the workloads of the run before it.
   const before = (base.links ?? []).find((l) => l.name === entry.name)?.workloads ?? [];
-  const workloads = [
-    ...entry.workloads,
-    ...before.filter((w) => !entry.workloads.some((n) => n.id === w.id)),
-  ];
+  const workloads = mergeRerun(before, entry.workloads);
   const ids = ["1GiB", "1GiB-single", "4MiB", "16KiB"];
   workloads.sort((a, b) => ids.indexOf(a.id) - ids.indexOf(b.id));
   const order = (l: LinkProfileResult) =>

@@ -16,7 +16,7 @@ import type {
   ToolSummary,
   WorkloadResult,
 } from "./results-types.js";
-import { ALL_TOOLS, TOOL_LABELS } from "./results-types.js";
+import { ALL_TOOLS, mergeRerun, TOOL_LABELS } from "./results-types.js";
 import { sizingSection } from "./sizing-report.js";
 
 const MiB = 1024 * 1024;
@@ -557,17 +557,11 @@ export function withLoopback(previous: BenchResults | undefined, loopback: Bench
           ),
         }
       : undefined);
-  // A run of a few workloads (--workloads) keeps the others of the run before it, in their order.
-  const rerun = new Map(loopback.workloads.map((w) => [w.id, w]));
-  const before = previous?.workloads ?? [];
   const kept = (w: WorkloadResult): WorkloadResult =>
     w.keptFrom || !previous
       ? w
       : { ...w, keptFrom: { generatedAt: previous.generatedAt, repeats: previous.repeats } };
-  const workloads = [
-    ...before.map((w) => rerun.get(w.id) ?? kept(w)),
-    ...loopback.workloads.filter((w) => !before.some((b) => b.id === w.id)),
-  ];
+  const workloads = mergeRerun(previous?.workloads ?? [], loopback.workloads, kept);
   return {
     ...loopback,
     workloads,

@@ -190,3 +190,20 @@ export interface LinkProfileResult {
   commands: Record<string, string>;
   workloads: WorkloadResult[];
 }
+
+/**
+ * The workloads of a run of a few of them (--workloads, or one stopped early) merged into the run
+ * before it: the earlier order, each rerun workload in its place, new ones after; `kept` marks
+ * those the earlier run measured.
+ */
+export function mergeRerun(
+  before: readonly WorkloadResult[],
+  rerun: readonly WorkloadResult[],
+  kept: (workload: WorkloadResult) => WorkloadResult = (workload) => workload,
+): WorkloadResult[] {
+  const byId = new Map(rerun.map((w) => [w.id, w]));
+  return [
+    ...before.map((w) => byId.get(w.id) ?? kept(w)),
+    ...rerun.filter((w) => !before.some((b) => b.id === w.id)),
+  ];
+}
