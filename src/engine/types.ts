@@ -67,6 +67,8 @@ export interface ReplicateTask {
  * - `etag`: the target's ETag equals the source's, which both servers derived from MD5s of the bytes.
  * - `md5`: the target checked the bytes against the source's MD5 (Content-MD5), or the MD5 of the
  *   streamed bytes equals the source's single-part ETag.
+ * - `crc32`: the CRC32s of the parts read, each verified by the target, combine into the
+ *   full-object CRC32 the source stores.
  * - `checksum`: the source offers no digest of its bytes (e.g. SSE-KMS); every part was checked in
  *   transit with a CRC32 the target verified.
  */
