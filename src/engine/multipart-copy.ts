@@ -10,12 +10,7 @@ import {
 import { combinedCrc32 } from "./crc32-combine.js";
 import { IntegrityError, PartReadsIgnoredError, SourceChangedError } from "./errors.js";
 import { compositeEtag, multipartPartCount } from "./etag.js";
-import {
-  findResumableUpload,
-  MultipartUpload,
-  resumedChecksum,
-  type StoredPart,
-} from "./multipart-upload.js";
+import { MultipartUpload, type StoredPart } from "./multipart-upload.js";
 import { OrderedDigest } from "./ordered-digest.js";
 import type { PartScheduler } from "./part-scheduler.js";
 import { planProof } from "./proof-plan.js";
@@ -145,25 +140,23 @@ async function completeProven(ctx: MultipartContext, copy: PartCopy, copied: Cop
 /** Finds the upload to resume or starts one, with the proof plan that fits it. */
 async function openCopy(ctx: MultipartContext): Promise<PartCopy> {
   const { source, target, targetKey, state, layout } = ctx;
-  const writtenAt = () => sourceWrittenAt(source, state);
-  const search = await findResumableUpload(target, targetKey, writtenAt, fitsLayout(layout), ctx.attempts);
-  const proof = planProof({
+  const facts = {
     layout: layout.kind,
     // A multipart source laid out anew has an ETag no layout of ours adds up to.
     sourceEtagIsMd5:
       !state.opaqueEtag && (layout.kind === "mirrored" || multipartPartCount(state.etag) === undefined),
     targetEtagsAreMd5: ctx.targetEtagsAreMd5,
     sourceHasFullCrc32: state.fullObjectCrc32 !== undefined,
-    resumed: resumedChecksum(search),
-  });
+  };
   const upload = await MultipartUpload.open(
     target,
     targetKey,
-    search,
+    { writtenAt: () => sourceWrittenAt(source, state), fits: fitsLayout(layout) },
     ctx.attributes,
-    proof.checksumAlgorithm,
+    (resumed) => planProof({ ...facts, resumed }).checksumAlgorithm,
     ctx.attempts,
   );
+  const proof = planProof({ ...facts, resumed: upload.resumed });
   const digest = proof.orderedDigest
     ? new OrderedDigest(
         DIGEST_BUDGET_BYTES,

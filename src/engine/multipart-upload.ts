@@ -38,12 +38,6 @@ interface ResumableUpload extends IncompleteUpload {
   parts: Map<number, StoredPart>;
 }
 
-/** The key's incomplete uploads as found before the copy began, and the one it resumes, if any. */
-export interface UploadSearch {
-  previous: IncompleteUpload[];
-  resumable?: ResumableUpload;
-}
-
 /** Incomplete uploads for exactly this key, newest first. */
 async function incompleteUploads(
   target: BucketSide,
@@ -128,8 +122,9 @@ async function storedParts(
 
 /**
  * Of the incomplete uploads of the key, the one whose stored parts fit the layout and hold the most
- * bytes (the newest among equals): resuming it re-sends the least. An upload that vanished while
- * being looked at (aborted elsewhere) is passed over.
+ * bytes (the newest among equals): resuming it re-sends the least. One holding nothing that fits is
+ * not worth resuming: a new upload serves as well. An upload that vanished while being looked at
+ * (aborted elsewhere) is passed over.
  */
 async function mostCompleteUpload(
   target: BucketSide,
@@ -139,7 +134,7 @@ async function mostCompleteUpload(
   attempts: number,
 ): Promise<ResumableUpload | undefined> {
   let best: ResumableUpload | undefined;
-  let bestBytes = -1;
+  let bestBytes = 0;
   for (const upload of uploads) {
     const parts = await storedParts(target, key, upload.uploadId, attempts).catch((error: unknown) => {
       if (errorName(error) === "NoSuchUpload") return undefined;
@@ -156,37 +151,42 @@ async function mostCompleteUpload(
   return best;
 }
 
+/** What decides whether a copy resumes one of the key's incomplete uploads. */
+export interface ResumeRules {
+  /** When the source version was written (ms since the epoch); asked only when there are uploads. */
+  writtenAt: () => Promise<number>;
+  /** Whether a stored part may count towards resuming under the copy's layout. */
+  fits: (part: StoredPart) => boolean;
+}
+
 /**
- * The incomplete uploads of the key, and the one this copy may resume. An upload takes the headers,
+ * Of the key's incomplete uploads, the one this copy may resume. An upload takes the headers,
  * metadata, tags and marker of the version it was started for, and S3 offers no way to read them
  * back before it is completed; so an upload started before this source version was written
- * (`writtenAt`: a crash, then the source overwritten) is not resumed, even when its parts hold the
- * same bytes. Last-Modified counts whole seconds, so an upload begun in the same second as the
- * write is taken as this version's: a copy interrupted soon after an upload still resumes. (Where a
- * server dates a multipart object by its upload's start, an overwrite still in progress when the
- * copy began is not told apart; its parts are still proven byte by byte.)
+ * (a crash, then the source overwritten) is not resumed, even when its parts hold the same bytes.
+ * Last-Modified counts whole seconds, so an upload begun in the same second as the write is taken
+ * as this version's: a copy interrupted soon after an upload still resumes. (Where a server dates
+ * a multipart object by its upload's start, an overwrite still in progress when the copy began is
+ * not told apart; its parts are still proven byte by byte.)
  */
 export async function findResumableUpload(
   target: BucketSide,
   key: string,
-  writtenAt: () => Promise<number>,
-  fits: (part: StoredPart) => boolean,
+  uploads: readonly IncompleteUpload[],
+  rules: ResumeRules,
   attempts: number,
-): Promise<UploadSearch> {
-  const previous = await incompleteUploads(target, key, attempts);
-  if (previous.length === 0) return { previous };
-  const since = await writtenAt();
-  const candidates = previous.filter((upload) => upload.initiated >= since);
-  return { previous, resumable: await mostCompleteUpload(target, key, candidates, fits, attempts) };
+): Promise<ResumableUpload | undefined> {
+  if (uploads.length === 0) return undefined;
+  const since = await rules.writtenAt();
+  const candidates = uploads.filter((upload) => upload.initiated >= since);
+  return mostCompleteUpload(target, key, candidates, rules.fits, attempts);
 }
 
 /**
  * The checksum the parts of a resumed upload must carry: the one it was created with. S3 names it
  * in the upload listing; servers that do not (MinIO) show it on the stored parts.
  */
-export function resumedChecksum(search: UploadSearch): ResumedChecksum | undefined {
-  const upload = search.resumable;
-  if (!upload) return undefined;
+function resumedChecksum(upload: ResumableUpload): ResumedChecksum {
   if (upload.checksumAlgorithm) return upload.checksumAlgorithm;
   const stored = [...upload.parts.values()];
   if (stored.length === 0) return "unknown";
@@ -220,6 +220,37 @@ export function uploadsLostInCreate(
   );
 }
 
+/** Aborts one upload, whatever becomes of the request: what it leaves, a later copy finds as stale. */
+async function abortUpload(target: BucketSide, key: string, uploadId: string): Promise<void> {
+  await target.client
+    .send(new AbortMultipartUploadCommand({ Bucket: target.bucket, Key: key, UploadId: uploadId }))
+    .catch(() => undefined);
+}
+
+/** Starts a new upload; how long the request took, all its attempts, dates any it lost. */
+async function createUpload(
+  target: BucketSide,
+  key: string,
+  attributes: TargetAttributes,
+  checksum: ChecksumAlgorithm | undefined,
+): Promise<{ uploadId: string; createMs: number; retried: boolean }> {
+  const sentAt = Date.now();
+  const created = await target.client.send(
+    new CreateMultipartUploadCommand({
+      Bucket: target.bucket,
+      Key: key,
+      ...attributes,
+      ChecksumAlgorithm: checksum,
+    }),
+  );
+  if (!created.UploadId) throw new Error("the target returned no upload id");
+  return {
+    uploadId: created.UploadId,
+    createMs: Date.now() - sentAt,
+    retried: (created.$metadata.attempts ?? 1) > 1,
+  };
+}
+
 /**
  * One multipart upload of one target key, new or resumed: the only code that knows upload ids.
  * Besides its own upload it owns the key's other incomplete uploads (`stale`): removed once the copy
@@ -233,46 +264,61 @@ export class MultipartUpload {
     readonly checksumAlgorithm: ChecksumAlgorithm | undefined,
     /** Parts an interrupted upload already holds (empty for a new upload). */
     readonly stored: ReadonlyMap<number, StoredPart>,
-    private readonly stale: readonly IncompleteUpload[],
+    /** The checksum the resumed upload was created with (undefined for a new upload). */
+    readonly resumed: ResumedChecksum | undefined,
+    private readonly stale: readonly string[],
   ) {}
 
   /**
-   * Resumes the upload the search found, or starts a new one. When the SDK had to send
-   * CreateMultipartUpload more than once, an earlier attempt may have started an upload whose id
-   * never reached us and that nothing would ever abort (a later run skips the completed object):
-   * those become stale too. It looks only after a retried Create: one listing then, none otherwise,
-   * and other writers' uploads are at stake only then.
+   * Resumes the key's incomplete upload that `rules` allow and that holds the most, or else uses a
+   * new one. The new one is started while the key's uploads are being listed, not after: each is a
+   * round trip, 0.3 s on a long link, and resuming is the rare case, where the new upload becomes
+   * stale. `checksumFor` gives the checksum an upload's parts carry, from the one a resumed upload
+   * was created with (undefined: a new upload).
+   *
+   * When the SDK had to send CreateMultipartUpload more than once, an earlier attempt may have
+   * started an upload whose id never reached us and that nothing would ever abort (a later run skips
+   * the completed object): those become stale too. It looks only after a retried Create: one
+   * listing then, none otherwise, and other writers' uploads are at stake only then.
    */
   static async open(
     target: BucketSide,
     key: string,
-    search: UploadSearch,
+    rules: ResumeRules,
     attributes: TargetAttributes,
-    checksum: ChecksumAlgorithm | undefined,
+    checksumFor: (resumed: ResumedChecksum | undefined) => ChecksumAlgorithm | undefined,
     attempts: number,
   ): Promise<MultipartUpload> {
-    const { previous, resumable } = search;
-    if (resumable) {
-      const others = previous.filter((other) => other.uploadId !== resumable.uploadId);
-      return new MultipartUpload(target, key, resumable.uploadId, checksum, resumable.parts, others);
+    const fresh = checksumFor(undefined);
+    const [listed, created] = await Promise.allSettled([
+      incompleteUploads(target, key, attempts),
+      createUpload(target, key, attributes, fresh),
+    ]);
+    if (created.status === "rejected") throw created.reason;
+    const { uploadId, createMs, retried } = created.value;
+    try {
+      if (listed.status === "rejected") throw listed.reason;
+      const previous = listed.value.filter((upload) => upload.uploadId !== uploadId);
+      const resumable = await findResumableUpload(target, key, previous, rules, attempts);
+      const lost = retried
+        ? uploadsLostInCreate(await incompleteUploads(target, key, attempts), previous, uploadId, createMs)
+        : [];
+      const others = [...previous, ...lost].map((upload) => upload.uploadId);
+      if (!resumable) return new MultipartUpload(target, key, uploadId, fresh, new Map(), undefined, others);
+      const resumed = resumedChecksum(resumable);
+      return new MultipartUpload(
+        target,
+        key,
+        resumable.uploadId,
+        checksumFor(resumed),
+        resumable.parts,
+        resumed,
+        [uploadId, ...others.filter((other) => other !== resumable.uploadId)],
+      );
+    } catch (error) {
+      await abortUpload(target, key, uploadId);
+      throw error;
     }
-    const sentAt = Date.now();
-    const created = await target.client.send(
-      new CreateMultipartUploadCommand({
-        Bucket: target.bucket,
-        Key: key,
-        ...attributes,
-        ChecksumAlgorithm: checksum,
-      }),
-    );
-    const createMs = Date.now() - sentAt;
-    const uploadId = created.UploadId;
-    if (!uploadId) throw new Error("the target returned no upload id");
-    const lost =
-      (created.$metadata.attempts ?? 1) <= 1
-        ? []
-        : uploadsLostInCreate(await incompleteUploads(target, key, attempts), previous, uploadId, createMs);
-    return new MultipartUpload(target, key, uploadId, checksum, new Map(), [...previous, ...lost]);
   }
 
   async uploadPart(
@@ -336,20 +382,12 @@ export class MultipartUpload {
 
   /** The copy succeeded: the key's other incomplete uploads go. */
   async removeStale(): Promise<void> {
-    for (const upload of this.stale) await this.abortOne(upload.uploadId);
+    await Promise.all(this.stale.map((uploadId) => abortUpload(this.target, this.key, uploadId)));
   }
 
   /** The copy failed: this upload goes, and the key's other incomplete uploads with it. */
   async abort(): Promise<void> {
-    await this.abortOne(this.uploadId);
+    await abortUpload(this.target, this.key, this.uploadId);
     await this.removeStale();
-  }
-
-  private async abortOne(uploadId: string): Promise<void> {
-    await this.target.client
-      .send(
-        new AbortMultipartUploadCommand({ Bucket: this.target.bucket, Key: this.key, UploadId: uploadId }),
-      )
-      .catch(() => undefined);
   }
 }
