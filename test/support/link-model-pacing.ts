@@ -149,7 +149,12 @@ export class LinkDirection {
   configure(settings: DirectionSettings): void {
     this.settings = settings;
     this.wire.rate = settings.linkRate;
-    for (const pipe of this.pipes) pipe.wire.rate = settings.connectionRate;
+    for (const pipe of this.pipes) {
+      pipe.wire.rate = settings.connectionRate;
+      // A stall armed but not begun goes with the profile that armed it: setting a profile without
+      // stalls heals the link for the connections already open (a stall under way runs its course).
+      if (settings.stalls === undefined) pipe.stall = undefined;
+    }
     this.wake();
   }
 

@@ -121,7 +121,10 @@ export interface LinkModel {
   stats(): LinkStats;
   /** Zeroes the counters; open connections stay and count as the new peak. */
   resetStats(): void;
-  /** Applies to open connections too (rates and windows at once, delay to bytes sent from now). */
+  /**
+   * Applies to open connections too (rates and windows at once, delay to bytes sent from now); a
+   * way without stalls in the new profile drops the stalls armed on them that have not begun.
+   */
   setProfile(profile: LinkProfile | LinkProfileName): void;
   /** Stops listening and drops every connection (RST both ways). Idempotent. */
   close(): Promise<void>;
