@@ -11,18 +11,21 @@ import { type CommandResult, transferResult } from "./transfer-report.js";
 
 export type { CommandResult } from "./transfer-report.js";
 
+/** The engine over both sides, and the proof that both buckets are reachable (see OpenedSides). */
 export async function openEngine(
   config: CliConfig,
   source: S3Location,
   target: S3Location,
   onProgress?: (bytes: number) => void,
-): Promise<Engine> {
+): Promise<{ engine: Engine; reachable: Promise<void> }> {
   const sides = await openSides(config, { source: source.bucket, target: target.bucket }, config.engine);
-  return createEngine({
-    ...sides,
+  const engine = createEngine({
+    source: sides.source,
+    target: sides.target,
     options: config.engine,
     hooks: onProgress ? { onProgress: (event) => onProgress(event.bytes) } : {},
   });
+  return { engine, reachable: sides.reachable };
 }
 
 function url(location: S3Location): string {
@@ -55,7 +58,8 @@ export async function copyCommand(
   const progress = createProgress(!config.quiet);
   const stop = listenForStop((signal) => announceStop(signal, progress));
   try {
-    const engine = await openEngine(config, source, target, (bytes) => progress.bytes(bytes));
+    const { engine, reachable } = await openEngine(config, source, target, (bytes) => progress.bytes(bytes));
+    await reachable;
     const targetAt = { bucket: target.bucket, key: copyTargetKey(source.key, target) };
     const summary = emptySyncSummary();
     if (stop.received === undefined) {
@@ -102,7 +106,7 @@ export async function syncCommand(
   const progress = createProgress(!config.quiet && !flags.dryRun);
   const stop = listenForStop((signal) => announceStop(signal, progress));
   try {
-    const engine = await openEngine(config, source, target, (bytes) => progress.bytes(bytes));
+    const { engine, reachable } = await openEngine(config, source, target, (bytes) => progress.bytes(bytes));
     const sourcePrefix = asFolderPrefix(source.key);
     const targetPrefix = asFolderPrefix(target.key);
     let plannedBytes = 0;
@@ -110,6 +114,7 @@ export async function syncCommand(
       engine,
       sourcePrefix,
       targetPrefix,
+      reachable,
       deleteExtra: flags.deleteExtra,
       dryRun: flags.dryRun,
       shouldStart: () => stop.received === undefined,
@@ -146,8 +151,9 @@ export async function verifyCommand(
   source: S3Location,
   target: S3Location,
 ): Promise<CommandResult> {
-  const engine = await openEngine(config, source, target);
-  const summary = await runVerify(engine, asFolderPrefix(source.key), asFolderPrefix(target.key));
+  const { engine, reachable } = await openEngine(config, source, target);
+  const prefixes = { source: asFolderPrefix(source.key), target: asFolderPrefix(target.key) };
+  const summary = await runVerify(engine, prefixes, reachable);
   const { errors, ...compared } = summary;
   const text = [
     ...summary.missing.map((key) => `missing: ${key}`),

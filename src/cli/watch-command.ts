@@ -25,6 +25,7 @@ export async function watchCommand(
     { source: sourceLocation.bucket, target: targetLocation.bucket },
     config.engine,
   );
+  await sides.reachable;
   return runWatch({
     sides,
     engine: config.engine,

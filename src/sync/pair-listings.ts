@@ -1,4 +1,4 @@
-import type { ListedObject } from "../engine/index.js";
+import type { Engine, ListedObject } from "../engine/index.js";
 
 export interface ListedPair {
   relativeKey: string;
@@ -21,8 +21,7 @@ export async function* pairListings(
 ): AsyncGenerator<ListedPair> {
   const sources = source[Symbol.asyncIterator]();
   const targets = target[Symbol.asyncIterator]();
-  let s = await sources.next();
-  let t = await targets.next();
+  let [s, t] = await Promise.all([sources.next(), targets.next()]);
   while (!s.done || !t.done) {
     const order = s.done ? 1 : t.done ? -1 : compareKeys(s.value.relativeKey, t.value.relativeKey);
     if (order === 0 && !s.done && !t.done) {
@@ -35,5 +34,27 @@ export async function* pairListings(
       yield { relativeKey: t.value.relativeKey, target: t.value };
       t = await targets.next();
     }
+  }
+}
+
+/**
+ * The pairs of both sides' listings under their prefixes. Both listings start at once, while
+ * `reachable` (the buckets being proven reachable) is pending: a round trip saved. No pair comes
+ * before it resolves, and when it rejects, its error is the one thrown.
+ */
+export async function* listPairs(
+  engine: Engine,
+  prefixes: { source: string; target: string },
+  reachable: Promise<void>,
+): AsyncGenerator<ListedPair> {
+  const pairs = pairListings(engine.list("source", prefixes.source), engine.list("target", prefixes.target));
+  const first = pairs.next();
+  // A listing that fails on a bucket the proof finds unreachable tells less than the proof.
+  first.catch(() => undefined);
+  await reachable;
+  try {
+    for (let pair = await first; !pair.done; pair = await pairs.next()) yield pair.value;
+  } finally {
+    await pairs.return(undefined);
   }
 }

@@ -1,5 +1,5 @@
 import { describeError, type Engine, type Outcome } from "../engine/index.js";
-import { type ListedPair, pairListings } from "./pair-listings.js";
+import { type ListedPair, listPairs } from "./pair-listings.js";
 
 /** What a sync found to do for one listed pair, before (or instead of, in a dry run) doing it. */
 export type PlannedAction =
@@ -10,6 +10,8 @@ export interface SyncRequest {
   engine: Engine;
   sourcePrefix: string;
   targetPrefix: string;
+  /** Resolves once both buckets are proven reachable: the listings start before, the work after. */
+  reachable: Promise<void>;
   /** Remove target objects that have no source object. */
   deleteExtra: boolean;
   /** Only report what would be done: counted as copied and deleted, announced through onPlanned. */
@@ -96,9 +98,10 @@ export async function runSync(request: SyncRequest): Promise<SyncSummary> {
     tallyOutcome(summary, outcome);
     request.onOutcome?.(outcome);
   };
-  const pairs = pairListings(
-    engine.list("source", request.sourcePrefix),
-    engine.list("target", request.targetPrefix),
+  const pairs = listPairs(
+    engine,
+    { source: request.sourcePrefix, target: request.targetPrefix },
+    request.reachable,
   );
   // As many objects as the engine copies at once: each waits for a slot after its first read.
   await forEachBounded(

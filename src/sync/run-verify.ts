@@ -1,5 +1,5 @@
 import { describeError, type Engine } from "../engine/index.js";
-import { pairListings } from "./pair-listings.js";
+import { listPairs } from "./pair-listings.js";
 import { forEachBounded, judgePair } from "./run-sync.js";
 
 export interface VerifySummary {
@@ -12,14 +12,17 @@ export interface VerifySummary {
   errors: { key: string; error: string }[];
 }
 
-/** Compares both sides under their prefixes without writing anything. Keys are source keys, extra ones target keys. */
+/**
+ * Compares both sides under their prefixes without writing anything. Keys are source keys, extra
+ * ones target keys. The listings start while `reachable` (both buckets proven reachable) is pending.
+ */
 export async function runVerify(
   engine: Engine,
-  sourcePrefix: string,
-  targetPrefix: string,
+  prefixes: { source: string; target: string },
+  reachable: Promise<void>,
 ): Promise<VerifySummary> {
   const summary: VerifySummary = { inSync: true, same: 0, missing: [], different: [], extra: [], errors: [] };
-  const pairs = pairListings(engine.list("source", sourcePrefix), engine.list("target", targetPrefix));
+  const pairs = listPairs(engine, prefixes, reachable);
   await forEachBounded(
     pairs,
     () => engine.objectSlots(),

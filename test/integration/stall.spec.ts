@@ -117,8 +117,9 @@ describe("a stalled connection", () => {
     const targetBucket = await createBucket(fx.targetClient, "stall-list-dst");
     const keys = Array.from({ length: 30 }, (_, i) => `listed/object-${String(i).padStart(2, "0")}.bin`);
     await Promise.all(keys.map((key) => putObject(fx.sourceClient, sourceBucket, key, bytesOf(1024))));
-    // The first connection's answers stall past 2,000 bytes: after the preflight's HEAD (a few
-    // hundred), in the listing's (about 250 bytes per key). Connections opened later do not.
+    // Answers stall past 2,000 bytes of a connection: the listing's (about 250 bytes per key), not
+    // the preflight's HEAD (a few hundred) beside it. Once one has, the link heals, for the
+    // connections open by then too.
     const sourceLink = await link(fx.source.endpoint, {
       rttMs: 20,
       down: { stalls: { afterBytes: 2_000, durationMs: "forever" } },
