@@ -20,6 +20,9 @@ await build({
   entryPoints: { "cli/s3xsync": "src/cli/s3xsync.ts" },
   outdir: "dist",
   format: "esm",
+  // The commands a run does not use stay in chunks of their own, loaded when used.
+  splitting: true,
+  chunkNames: "cli/chunks/[name]-[hash]",
   banner: {
     // Bundled CommonJS dependencies call require(); give them one in the ES module.
     js: "#!/usr/bin/env node\nimport { createRequire as __s3xsyncRequire } from 'node:module';\nconst require = __s3xsyncRequire(import.meta.url);",

@@ -8,7 +8,6 @@ import {
 import { PreflightError, UsageError } from "../user-facing/errors.js";
 import { partitionOf } from "./partition.js";
 import { createS3Client, type ResolvedSide, resolveSide, type SideSettings } from "./s3-client.js";
-import { readTargetSecret, SecretConfigurationError } from "./target-secret.js";
 
 /**
  * A side's region when neither its flag, its profile nor AWS_REGION names one (as the README's
@@ -92,6 +91,8 @@ export async function openSides(
   let targetSettings = settings.target;
   if (settings.targetSecret) {
     const secretId = settings.targetSecret;
+    // Loaded only when named: the Secrets Manager client costs every other run its start-up.
+    const { readTargetSecret, SecretConfigurationError } = await import("./target-secret.js");
     const credentials = await readTargetSecret(secretId).catch((error: unknown) => {
       // A SecretConfigurationError already names the secret and what to fix.
       throw new PreflightError(
