@@ -1,6 +1,6 @@
 import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { describe, expect, it } from "vitest";
-import { parseTargetSecret, SecretCredentialsCache } from "./target-secret.js";
+import { describe, expect, it, vi } from "vitest";
+import { parseTargetSecret, readTargetSecret, SecretCredentialsCache } from "./target-secret.js";
 
 /** A Secrets Manager that answers after a turn of the event loop and counts the calls. */
 function countingSecrets(keys: () => string) {
@@ -41,6 +41,22 @@ describe("parseTargetSecret", () => {
 
   it("rejects text that is not JSON", () => {
     expect(() => parseTargetSecret("s", "AK:SK")).toThrow(/not JSON/);
+  });
+});
+
+describe("readTargetSecret", () => {
+  it("names the secret and the fix when a secret named without its ARN has no region to be looked up in", async () => {
+    vi.stubEnv("AWS_REGION", "");
+    vi.stubEnv("AWS_DEFAULT_REGION", "");
+    vi.stubEnv("AWS_PROFILE", "");
+    vi.stubEnv("AWS_CONFIG_FILE", "/nonexistent/s3xsync-spec-config");
+    try {
+      await expect(readTargetSecret("team/target-keys")).rejects.toThrow(
+        "secret team/target-keys: no region to look it up in; name it by its ARN, or set AWS_REGION",
+      );
+    } finally {
+      vi.unstubAllEnvs();
+    }
   });
 });
 

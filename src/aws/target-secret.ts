@@ -75,6 +75,13 @@ export async function readTargetSecret(
   const secrets =
     client ?? new SecretsManagerClient({ ...serviceClientSettings(), ...(region ? { region } : {}) });
   try {
+    // A name, not an ARN, is looked up in the SDK's default region; with none the SDK's own
+    // error ("Region is missing") names neither the secret nor the fix.
+    if (!(await secrets.config.region().catch(() => undefined))) {
+      throw new SecretConfigurationError(
+        `secret ${secretId}: no region to look it up in; name it by its ARN, or set AWS_REGION`,
+      );
+    }
     return parseTargetSecret(secretId, await getSecretString(secrets, secretId));
   } finally {
     if (!client) secrets.destroy();
