@@ -37,6 +37,10 @@ export interface PutWholeContext {
 export async function putWhole(ctx: PutWholeContext): Promise<{ evidence: Evidence; attempts: number }> {
   const { source, target, targetKey, state } = ctx;
   const contentMd5 = state.opaqueEtag ? undefined : md5HexToBase64(state.etag);
+  // A target that keeps MD5 ETags proves the copy by its ETag against the source's, whatever was
+  // read: an MD5 of the bytes read would add nothing, and took 0.7 of this process's 2.7 CPU-s
+  // in 64 x 4 MiB over a 200 MB/s link, where the copy is CPU-bound (measured).
+  const etagProves = ctx.targetEtagsAreMd5 && !state.opaqueEtag;
   let opened = ctx.opened;
   const open = (signal: AbortSignal) => {
     const body = opened;
@@ -74,6 +78,7 @@ export async function putWhole(ctx: PutWholeContext): Promise<{ evidence: Eviden
               ctx.moved?.(count);
             },
             onAllRead: run.allRead,
+            digest: etagProves ? "none" : "md5",
             stallTimeoutMs: ctx.stallTimeoutMs,
             signal: transferSignal(run.signal, ctx.cancel),
           },
@@ -86,15 +91,15 @@ export async function putWhole(ctx: PutWholeContext): Promise<{ evidence: Eviden
     },
   );
   const targetEtag = normalizeEtag(value.result.ETag);
-  if (ctx.targetEtagsAreMd5 && targetEtag !== value.digest) {
+  const wrong = etagProves
+    ? targetEtag !== state.etag && "the target's ETag differs from the source's"
+    : ctx.targetEtagsAreMd5 && targetEtag !== value.digest
+      ? "the target stored other bytes than were read"
+      : // Content-MD5 makes this unreachable on S3; kept for servers that ignore the header.
+        !state.opaqueEtag && value.digest !== state.etag && "the bytes read differ from the source's MD5";
+  if (wrong) {
     await target.client.send(new DeleteObjectCommand({ Bucket: target.bucket, Key: targetKey }));
-    throw new IntegrityError("the target stored other bytes than were read; the target object was removed");
+    throw new IntegrityError(`${wrong}; the target object was removed`);
   }
-  if (state.opaqueEtag) return { evidence: "checksum", attempts };
-  if (value.digest !== state.etag) {
-    // Content-MD5 makes this unreachable on S3; kept for servers that ignore the header.
-    await target.client.send(new DeleteObjectCommand({ Bucket: target.bucket, Key: targetKey }));
-    throw new IntegrityError("the bytes read differ from the source's MD5; the target object was removed");
-  }
-  return { evidence: ctx.targetEtagsAreMd5 && targetEtag === state.etag ? "etag" : "md5", attempts };
+  return { evidence: etagProves ? "etag" : state.opaqueEtag ? "checksum" : "md5", attempts };
 }

@@ -1,6 +1,6 @@
 // Copies reported in sync must be in sync: the promises a hostile overwrite, a server that ignores
-// ?partNumber=, a server whose listings never end, and source bytes changed on their way try to
-// break (issue 11).
+// ?partNumber=, a server whose listings never end, and source bytes changed on their way (in parts
+// and in one PUT) try to break (issue 11).
 import { S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -253,4 +253,42 @@ describe("a single-part source copied in parts", () => {
       expect(await incompleteUploads(fx.targetClient, targetBucket)).toEqual([]);
     });
   }
+});
+
+describe("a single-part source copied in one PUT", () => {
+  it("is proven by the target's ETag; bytes changed on their way are refused by the target, and nothing is left", async () => {
+    const sourceBucket = await createBucket(fx.sourceClient, "one-put-src");
+    const targetBucket = await createBucket(fx.targetClient, "one-put-dst");
+    const body = bytesOf(3 * MiB + 5);
+    // Stored with no CRC32, which the SDK would check on every GET and so catch a changed byte first.
+    const uploader = s3ClientFor(fx.source, { requestChecksumCalculation: "WHEN_REQUIRED" });
+    await putObject(uploader, sourceBucket, "one.bin", body);
+    uploader.destroy();
+    const target = { client: fx.targetClient, bucket: targetBucket };
+    const copied = await engineBetween({ client: fx.sourceClient, bucket: sourceBucket }, target).replicate({
+      sourceKey: "one.bin",
+      targetKey: "one.bin",
+    });
+    expect(copied).toMatchObject({ status: "copied", evidence: "etag", size: body.length });
+    expect(md5Hex(await getBytes(fx.targetClient, targetBucket, "one.bin"))).toBe(md5Hex(body));
+
+    // No MD5 of the bytes read is taken: the source's, sent as Content-MD5, is what the target checks.
+    const proxy = await startFaultProxy({
+      upstream: fx.source.endpoint,
+      rates: { corrupt: 1 },
+      eligible: ({ operation }) => operation === "GetObject",
+    });
+    const corrupted = s3ClientFor({ ...fx.source, endpoint: proxy.endpoint });
+    try {
+      const failed = await engineBetween({ client: corrupted, bucket: sourceBucket }, target, {
+        attempts: 1,
+      }).replicate({ sourceKey: "one.bin", targetKey: "corrupted.bin" });
+      expect(failed).toMatchObject({ status: "failed" });
+      expect(failed.status === "failed" && failed.error).toMatch(/BadDigest/);
+    } finally {
+      corrupted.destroy();
+      await proxy.close();
+    }
+    await expect(head(fx.targetClient, targetBucket, "corrupted.bin")).rejects.toThrow();
+  });
 });
