@@ -206,7 +206,8 @@ function profileHeader(entry: LinkProfileResult): string {
     `RTT ${entry.rttMs} ms, ${fmt(entry.connectionMBps, 0)} MB/s per connection, ${fmt(entry.linkMBps, 0)} MB/s link` +
     `${faults.length ? `, ${faults.join(", ")}` : ""}; the link between the copy host and the **${entry.side}**. ` +
     `${entry.scale === "full" ? "Full" : "Small"} scale; the latest run (${entry.repeats} of each tool per workload) started ` +
-    `${entry.generatedAt.slice(0, 16).replace("T", " ")} UTC and took ${fmt(entry.durationSeconds / 60, 0)} min; load average ${m.loadAverageBefore.join(" / ")} before, ${m.loadAverageAfter.join(" / ")} after, ` +
+    // Profiles run on different days may have run on different machines: CPU-bound figures differ.
+    `${entry.generatedAt.slice(0, 16).replace("T", " ")} UTC on ${m.cpuModel}, ${m.cores} cores, and took ${fmt(entry.durationSeconds / 60, 0)} min; load average ${m.loadAverageBefore.join(" / ")} before, ${m.loadAverageAfter.join(" / ")} after, ` +
     `CPUs ${fmt(m.medianMachineBusyShare * 100, 0)} % busy (median of runs).`
   );
 }
