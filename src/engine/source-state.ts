@@ -157,11 +157,12 @@ export async function openSource(source: BucketSide, key: string): Promise<Opene
       { discard: (late) => (late.Body as Readable | undefined)?.destroy() },
     );
     const contentLength = output.ContentLength ?? 0;
-    return {
-      state: toSourceState(key, output, contentLength),
-      body: output.Body as Readable,
-      contentLength,
-    };
+    const body = output.Body as Readable;
+    // The body may wait for a slot before anything reads it. A connection cut meanwhile must fail
+    // the read that takes it (the stream is left errored), not the process: the SDK's checksum
+    // stream re-emits the socket's error, and with no listener Node throws it (one of 7 soak runs on 2026-12-07).
+    body.on("error", () => undefined);
+    return { state: toSourceState(key, output, contentLength), body, contentLength };
   } catch (error) {
     if (isNotFound(error)) return undefined;
     throw error;

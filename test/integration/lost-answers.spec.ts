@@ -1,10 +1,11 @@
 // Answers the target sends but the engine never gets (the connection reset after the server has done
 // the work, as on a lossy link): the SDK asks again, and the copy must still end as the target holds
 // it, with no multipart upload left behind. A fault proxy in front of the target loses the chosen
-// answers.
+// answers; one in front of the source cuts an answer whose body nobody reads yet.
 import { CreateMultipartUploadCommand } from "@aws-sdk/client-s3";
 import { afterEach, describe, expect, it } from "vitest";
 import type { EngineHooks, Evidence } from "../../src/engine/index.js";
+import { openSource } from "../../src/engine/source-state.js";
 import {
   type FaultProxy,
   type FaultRates,
@@ -207,5 +208,31 @@ describe("the answer to CreateMultipartUpload is lost", () => {
     expect(outcome).toMatchObject({ status: "copied", key });
     await expectBytes(targetBucket, key, body);
     expect(await incompleteUploads(fx.targetClient, targetBucket)).toEqual([`${key} ${other}`]);
+  });
+});
+
+describe("a source answer cut off while its body waits to be read", () => {
+  it("fails the read that takes it, not the process", async () => {
+    const bucket = await createBucket(fx.sourceClient, "cut-waiting-src");
+    // Stored with the SDK's default CRC32, so the SDK wraps the body in a stream that checks it.
+    await putObject(fx.sourceClient, bucket, "one.bin", bytesOf(256 * 1024));
+    proxy = await startFaultProxy({
+      upstream: fx.source.endpoint,
+      rates: { reset: 1 },
+      eligible: ({ operation }) => operation === "GetObject",
+    });
+    const client = s3ClientFor({ ...fx.source, endpoint: proxy.endpoint });
+    try {
+      const opened = await openSource({ client, bucket }, "one.bin");
+      // A small object's body is opened before its copy gets a slot, and may wait there.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      await expect(
+        (async () => {
+          for await (const _ of opened?.body ?? []);
+        })(),
+      ).rejects.toThrow();
+    } finally {
+      client.destroy();
+    }
   });
 });
