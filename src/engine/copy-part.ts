@@ -171,12 +171,21 @@ async function sendPart(
       : proof.sentPartCheck === "crc32" && checksumCrc32 !== undefined && checksumCrc32 !== piped.digest;
   if (storedOther)
     throw new IntegrityError(`part ${partNumber}: the target stored other bytes than were read`);
+  const fingerprint =
+    proof.sentPartCheck === "answered-crc32"
+      ? checksumCrc32
+      : proof.partDigest === "none"
+        ? etag
+        : piped.digest;
+  if (fingerprint === undefined) {
+    throw new IntegrityError(`part ${partNumber}: the target answered without the CRC32 it checked`);
+  }
   return {
     partNumber,
     etag,
     size: piped.bytes,
     checksumCrc32,
-    fingerprint: proof.partDigest === "none" ? etag : piped.digest,
+    fingerprint,
   };
 }
 

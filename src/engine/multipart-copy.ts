@@ -156,7 +156,11 @@ async function openCopy(ctx: MultipartContext): Promise<PartCopy> {
     (resumed) => planProof({ ...facts, resumed }).checksumAlgorithm,
     ctx.attempts,
   );
-  const proof = planProof({ ...facts, resumed: upload.resumed });
+  const proof = planProof({
+    ...facts,
+    resumed: upload.resumed,
+    targetAnswersPartCrc32: upload.answersPartCrc32,
+  });
   const digest = proof.orderedDigest
     ? new OrderedDigest(
         DIGEST_BUDGET_BYTES,

@@ -233,7 +233,7 @@ async function createUpload(
   key: string,
   attributes: TargetAttributes,
   checksum: ChecksumAlgorithm | undefined,
-): Promise<{ uploadId: string; createMs: number; retried: boolean }> {
+): Promise<{ uploadId: string; createMs: number; retried: boolean; echoed?: ChecksumAlgorithm }> {
   const sentAt = Date.now();
   const created = await target.client.send(
     new CreateMultipartUploadCommand({
@@ -248,6 +248,7 @@ async function createUpload(
     uploadId: created.UploadId,
     createMs: Date.now() - sentAt,
     retried: (created.$metadata.attempts ?? 1) > 1,
+    echoed: created.ChecksumAlgorithm,
   };
 }
 
@@ -266,6 +267,12 @@ export class MultipartUpload {
     readonly stored: ReadonlyMap<number, StoredPart>,
     /** The checksum the resumed upload was created with (undefined for a new upload). */
     readonly resumed: ResumedChecksum | undefined,
+    /**
+     * The target answers each UploadPart with the part's CRC32, checked against the one sent with
+     * its bytes: it said CRC32 to the Create (S3 and MinIO do), or a resumed upload's listing or
+     * stored parts show CRC32s.
+     */
+    readonly answersPartCrc32: boolean,
     private readonly stale: readonly string[],
   ) {}
 
@@ -295,7 +302,7 @@ export class MultipartUpload {
       createUpload(target, key, attributes, fresh),
     ]);
     if (created.status === "rejected") throw created.reason;
-    const { uploadId, createMs, retried } = created.value;
+    const { uploadId, createMs, retried, echoed } = created.value;
     try {
       if (listed.status === "rejected") throw listed.reason;
       const previous = listed.value.filter((upload) => upload.uploadId !== uploadId);
@@ -304,7 +311,19 @@ export class MultipartUpload {
         ? uploadsLostInCreate(await incompleteUploads(target, key, attempts), previous, uploadId, createMs)
         : [];
       const others = [...previous, ...lost].map((upload) => upload.uploadId);
-      if (!resumable) return new MultipartUpload(target, key, uploadId, fresh, new Map(), undefined, others);
+      if (!resumable) {
+        const answersPartCrc32 = fresh === "CRC32" && echoed === "CRC32";
+        return new MultipartUpload(
+          target,
+          key,
+          uploadId,
+          fresh,
+          new Map(),
+          undefined,
+          answersPartCrc32,
+          others,
+        );
+      }
       const resumed = resumedChecksum(resumable);
       return new MultipartUpload(
         target,
@@ -313,6 +332,7 @@ export class MultipartUpload {
         checksumFor(resumed),
         resumable.parts,
         resumed,
+        resumed === "CRC32",
         [uploadId, ...others.filter((other) => other !== resumable.uploadId)],
       );
     } catch (error) {

@@ -71,3 +71,44 @@ describe("planProof", () => {
     },
   );
 });
+
+describe("planProof, with a target that answers each part with its CRC32", () => {
+  const facts: ProofFacts = {
+    layout: "planned",
+    sourceEtagIsMd5: true,
+    targetEtagsAreMd5: true,
+    sourceHasFullCrc32: true,
+    targetAnswersPartCrc32: true,
+  };
+
+  it("takes the answers for the parts' CRC32s under the whole-object CRC32, and reads no CRC32 of its own", () => {
+    for (const resumed of [undefined, "CRC32"] as const) {
+      expect(planProof({ ...facts, resumed })).toMatchObject({
+        checksumAlgorithm: "CRC32",
+        partDigest: "none",
+        storedParts: "trust-crc32",
+        sentPartCheck: "answered-crc32",
+        beforeComplete: "whole-crc32",
+        evidence: "crc32",
+      });
+    }
+  });
+
+  it("keeps its own digests where the whole-object CRC32 does not prove the copy", () => {
+    expect(planProof({ ...facts, sourceHasFullCrc32: false })).toMatchObject({
+      partDigest: "crc32",
+      sentPartCheck: "crc32",
+      beforeComplete: "whole-md5",
+    });
+    expect(planProof({ ...facts, resumed: "none" })).toMatchObject({
+      partDigest: "md5",
+      sentPartCheck: "etag",
+      beforeComplete: "whole-md5",
+    });
+    expect(planProof({ ...facts, layout: "mirrored" })).toMatchObject({
+      partDigest: "none",
+      sentPartCheck: "none",
+      beforeComplete: "composite",
+    });
+  });
+});

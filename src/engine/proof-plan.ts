@@ -22,6 +22,8 @@ export interface ProofFacts {
   sourceHasFullCrc32: boolean;
   /** Set when an interrupted upload is resumed: the checksum it was created with. */
   resumed?: ResumedChecksum;
+  /** Known once the upload is open: the target answers each part with its CRC32 (see MultipartUpload). */
+  targetAnswersPartCrc32?: boolean;
 }
 
 /**
@@ -29,7 +31,8 @@ export interface ProofFacts {
  * - `checksumAlgorithm`: carried by every UploadPart (and fixed at CreateMultipartUpload);
  * - `partDigest`: what each read of a part is summed up by;
  * - `storedParts`: how a part an interrupted upload already holds may be kept;
- * - `sentPartCheck`: what the target's answer to each UploadPart must match;
+ * - `sentPartCheck`: what the target's answer to each UploadPart must match (`answered-crc32`: it
+ *   must carry the part's CRC32, which then stands for the part in the proof);
  * - `orderedDigest`: the whole object's MD5 is taken in part order while parts are read in parallel
  *   (what is read ahead of the part being hashed waits in memory and on disk);
  * - `beforeComplete`, `afterComplete`: the checks that prove the whole object.
@@ -45,7 +48,7 @@ export interface ProofPlan {
    * `resend`: nothing stored can be checked, so every part is sent again.
    */
   storedParts: "trust" | "trust-crc32" | "reread-etag" | "reread-crc32" | "resend";
-  sentPartCheck: "etag" | "crc32" | "none";
+  sentPartCheck: "etag" | "crc32" | "answered-crc32" | "none";
   orderedDigest: boolean;
   /**
    * `whole-crc32`: the parts' CRC32s, combined, equal the source's full-object CRC32;
@@ -79,14 +82,20 @@ export function planProof(facts: ProofFacts): ProofPlan {
   // wherever there is one.
   const wholeCrc32 = !mirrored && facts.sourceHasFullCrc32 && checksumAlgorithm === "CRC32";
   const orderedDigest = !mirrored && facts.sourceEtagIsMd5 && !wholeCrc32;
+  // The target checks each part's bytes against the CRC32 the SDK computed as it sent them, and
+  // answers with it: that is the CRC32 of the bytes read, and the combined CRC32 of the answers
+  // proves what the target stores. A CRC32 of our own would be a second pass over every byte: 0.5
+  // of 4.7 CPU-s in a 1 GiB copy over a 200 MB/s link, 3 % of its time (measured).
+  const crc32Answered = wholeCrc32 && facts.targetAnswersPartCrc32 === true;
   // Each part's reads are told apart by a digest: its CRC32 where a whole CRC32 or MD5 proves what
   // was read (a second MD5 per part would cost a third of this process's CPU, measured), otherwise
-  // the MD5 that makes the composite ETag. Parts the target's ETags prove need none.
-  const partDigest: ReadDigest = etagsProveParts
-    ? "none"
-    : (wholeCrc32 || orderedDigest) && checksumAlgorithm === "CRC32"
-      ? "crc32"
-      : "md5";
+  // the MD5 that makes the composite ETag. Parts the target's ETags or CRC32 answers prove need none.
+  const partDigest: ReadDigest =
+    etagsProveParts || crc32Answered
+      ? "none"
+      : (wholeCrc32 || orderedDigest) && checksumAlgorithm === "CRC32"
+        ? "crc32"
+        : "md5";
   // Stored parts go into the whole object's proof as they are where it needs no bytes of theirs:
   // a resume under the ordered MD5 reads them all again (3.4 x a 1 GiB object read over five
   // crashes, 1.2 x by the stored CRC32s).
@@ -99,8 +108,13 @@ export function planProof(facts: ProofFacts): ProofPlan {
         : facts.targetEtagsAreMd5
           ? "reread-etag"
           : "resend";
-  const sentPartCheck =
-    partDigest === "md5" && facts.targetEtagsAreMd5 ? "etag" : partDigest === "crc32" ? "crc32" : "none";
+  const sentPartCheck = crc32Answered
+    ? "answered-crc32"
+    : partDigest === "md5" && facts.targetEtagsAreMd5
+      ? "etag"
+      : partDigest === "crc32"
+        ? "crc32"
+        : "none";
   const beforeComplete = wholeCrc32
     ? "whole-crc32"
     : orderedDigest
