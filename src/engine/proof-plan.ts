@@ -84,8 +84,8 @@ export function planProof(facts: ProofFacts): ProofPlan {
   const orderedDigest = !mirrored && facts.sourceEtagIsMd5 && !wholeCrc32;
   // The target checks each part's bytes against the CRC32 the SDK computed as it sent them, and
   // answers with it: that is the CRC32 of the bytes read, and the combined CRC32 of the answers
-  // proves what the target stores. A CRC32 of our own would be a second pass over every byte: 0.5
-  // of 4.7 CPU-s in a 1 GiB copy over a 200 MB/s link, 3 % of its time (measured).
+  // proves what the target stores. A CRC32 of our own would be a second pass over every byte: in a
+  // 1 GiB copy over a 200 MB/s link, 5.0 -> 4.6 CPU-s and 7.81 -> 7.30 s without it (medians of 4).
   const crc32Answered = wholeCrc32 && facts.targetAnswersPartCrc32 === true;
   // Each part's reads are told apart by a digest: its CRC32 where a whole CRC32 or MD5 proves what
   // was read (a second MD5 per part would cost a third of this process's CPU, measured), otherwise
