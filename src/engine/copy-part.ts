@@ -195,7 +195,7 @@ async function sendPart(
  */
 export async function copyPart(copy: PartCopy, partNumber: number, run: HedgedRun): Promise<PartResult> {
   const signal = transferSignal(run.signal, copy.cancel);
-  const stored = copy.upload.stored.get(partNumber);
+  const stored = copy.upload.terms.stored.get(partNumber);
   const expected = storedDigest(copy, stored);
   const { value, attempts } = await withRetries(
     async () => {

@@ -158,8 +158,8 @@ async function openCopy(ctx: MultipartContext): Promise<PartCopy> {
   );
   const proof = planProof({
     ...facts,
-    resumed: upload.resumed,
-    targetAnswersPartCrc32: upload.answersPartCrc32,
+    resumed: upload.terms.resumed,
+    targetAnswersPartCrc32: upload.terms.answersPartCrc32,
   });
   const digest = proof.orderedDigest
     ? new OrderedDigest(
@@ -203,7 +203,7 @@ async function copyEveryPart(ctx: MultipartContext, copy: PartCopy): Promise<Cop
   const done = new Map<number, CopiedPart>();
   if (copy.proof.storedParts === "trust" || copy.proof.storedParts === "trust-crc32") {
     for (const n of numbers) {
-      const stored = upload.stored.get(n);
+      const stored = upload.terms.stored.get(n);
       const fingerprint = storedDigest(copy, stored);
       if (stored && fingerprint) done.set(n, { ...stored, fingerprint });
     }

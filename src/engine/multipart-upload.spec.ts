@@ -81,7 +81,7 @@ describe("MultipartUpload.open", () => {
     const upload = await open(target.side);
     expect(target.sent.sort()).toEqual(["CreateMultipartUploadCommand", "ListMultipartUploadsCommand"]);
     expect(target.mostInFlight()).toBe(2);
-    expect(upload.resumed).toBeUndefined();
+    expect(upload.terms.resumed).toBeUndefined();
   });
 
   it("resumes an upload holding parts, and aborts the new one with the other stale uploads", async () => {
@@ -107,9 +107,9 @@ describe("MultipartUpload.open", () => {
       return {};
     });
     const upload = await open(target.side);
-    expect(upload.resumed).toBe("CRC32");
-    expect(upload.checksumAlgorithm).toBe("CRC32");
-    expect([...upload.stored.keys()]).toEqual([1]);
+    expect(upload.terms.resumed).toBe("CRC32");
+    expect(upload.terms.checksumAlgorithm).toBe("CRC32");
+    expect([...upload.terms.stored.keys()]).toEqual([1]);
     expect(target.sent.filter((name) => name === "ListPartsCommand")).toHaveLength(2);
     target.sent.length = 0;
     await upload.removeStale();

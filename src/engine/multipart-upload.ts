@@ -252,6 +252,22 @@ async function createUpload(
   };
 }
 
+/** How the parts of one upload are sent and proven, fixed when it is created or resumed. */
+export interface UploadTerms {
+  /** The checksum its parts carry. */
+  checksumAlgorithm: ChecksumAlgorithm | undefined;
+  /** Parts an interrupted upload already holds (empty for a new upload). */
+  stored: ReadonlyMap<number, StoredPart>;
+  /** The checksum the resumed upload was created with (undefined for a new upload). */
+  resumed: ResumedChecksum | undefined;
+  /**
+   * The target answers each UploadPart with the part's CRC32, checked against the one sent with
+   * its bytes: it said CRC32 to the Create (S3 and MinIO do), or a resumed upload's listing or
+   * stored parts show CRC32s.
+   */
+  answersPartCrc32: boolean;
+}
+
 /**
  * One multipart upload of one target key, new or resumed: the only code that knows upload ids.
  * Besides its own upload it owns the key's other incomplete uploads (`stale`): removed once the copy
@@ -262,17 +278,7 @@ export class MultipartUpload {
     private readonly target: BucketSide,
     private readonly key: string,
     private readonly uploadId: string,
-    readonly checksumAlgorithm: ChecksumAlgorithm | undefined,
-    /** Parts an interrupted upload already holds (empty for a new upload). */
-    readonly stored: ReadonlyMap<number, StoredPart>,
-    /** The checksum the resumed upload was created with (undefined for a new upload). */
-    readonly resumed: ResumedChecksum | undefined,
-    /**
-     * The target answers each UploadPart with the part's CRC32, checked against the one sent with
-     * its bytes: it said CRC32 to the Create (S3 and MinIO do), or a resumed upload's listing or
-     * stored parts show CRC32s.
-     */
-    readonly answersPartCrc32: boolean,
+    readonly terms: UploadTerms,
     private readonly stale: readonly string[],
   ) {}
 
@@ -312,29 +318,23 @@ export class MultipartUpload {
         : [];
       const others = [...previous, ...lost].map((upload) => upload.uploadId);
       if (!resumable) {
-        const answersPartCrc32 = fresh === "CRC32" && echoed === "CRC32";
-        return new MultipartUpload(
-          target,
-          key,
-          uploadId,
-          fresh,
-          new Map(),
-          undefined,
-          answersPartCrc32,
-          others,
-        );
+        const terms: UploadTerms = {
+          checksumAlgorithm: fresh,
+          stored: new Map(),
+          resumed: undefined,
+          answersPartCrc32: fresh === "CRC32" && echoed === "CRC32",
+        };
+        return new MultipartUpload(target, key, uploadId, terms, others);
       }
       const resumed = resumedChecksum(resumable);
-      return new MultipartUpload(
-        target,
-        key,
-        resumable.uploadId,
-        checksumFor(resumed),
-        resumable.parts,
+      const terms: UploadTerms = {
+        checksumAlgorithm: checksumFor(resumed),
+        stored: resumable.parts,
         resumed,
-        resumed === "CRC32",
-        [uploadId, ...others.filter((other) => other !== resumable.uploadId)],
-      );
+        answersPartCrc32: resumed === "CRC32",
+      };
+      const stale = [uploadId, ...others.filter((other) => other !== resumable.uploadId)];
+      return new MultipartUpload(target, key, resumable.uploadId, terms, stale);
     } catch (error) {
       await abortUpload(target, key, uploadId);
       throw error;
@@ -355,7 +355,7 @@ export class MultipartUpload {
         PartNumber: partNumber,
         Body: body,
         ContentLength: contentLength,
-        ChecksumAlgorithm: this.checksumAlgorithm,
+        ChecksumAlgorithm: this.terms.checksumAlgorithm,
       }),
       { abortSignal },
     );
