@@ -2,7 +2,17 @@
 // table of a link run (bench/link-bench.ts): issue 12's targets checked against the medians, and
 // for each missed one what the runs measured about it (connections held, resets, stalls, CPU).
 import { renderBarChart } from "./bar-chart.js";
-import { analysisText, COLORS, fmt, mdTable, rateDigits, spread, summaryOf, unit } from "./report.js";
+import {
+  analysisText,
+  COLORS,
+  fmt,
+  keptWorkloads,
+  mdTable,
+  rateDigits,
+  spread,
+  summaryOf,
+  unit,
+} from "./report.js";
 import type {
   BenchResults,
   LinkProfileResult,
@@ -208,7 +218,7 @@ function profileHeader(entry: LinkProfileResult): string {
     `${entry.scale === "full" ? "Full" : "Small"} scale; the latest run (${entry.repeats} of each tool per workload) started ` +
     // Profiles run on different days may have run on different machines: CPU-bound figures differ.
     `${entry.generatedAt.slice(0, 16).replace("T", " ")} UTC on ${m.cpuModel}, ${m.cores} cores, and took ${fmt(entry.durationSeconds / 60, 0)} min; load average ${m.loadAverageBefore.join(" / ")} before, ${m.loadAverageAfter.join(" / ")} after, ` +
-    `CPUs ${fmt(m.medianMachineBusyShare * 100, 0)} % busy (median of runs).`
+    `CPUs ${fmt(m.medianMachineBusyShare * 100, 0)} % busy (median of runs).${keptWorkloads(entry.workloads)}`
   );
 }
 
@@ -339,8 +349,19 @@ export function withLink(previous: BenchResults | undefined, entry: LinkProfileR
   };
   const others = (base.links ?? []).filter((l) => l.name !== entry.name);
   // A run stopped early, or one of a few workloads, keeps the workloads of the run before it.
-  const before = (base.links ?? []).find((l) => l.name === entry.name)?.workloads ?? [];
-  const workloads = mergeRerun(before, entry.workloads);
+  const earlier = (base.links ?? []).find((l) => l.name === entry.name);
+  const kept = (w: WorkloadResult): WorkloadResult =>
+    w.keptFrom || !earlier
+      ? w
+      : {
+          ...w,
+          keptFrom: {
+            generatedAt: earlier.generatedAt,
+            repeats: earlier.repeats,
+            cpuModel: earlier.machine.cpuModel,
+          },
+        };
+  const workloads = mergeRerun(earlier?.workloads ?? [], entry.workloads, kept);
   const ids = ["1GiB", "1GiB-single", "4MiB", "16KiB"];
   workloads.sort((a, b) => ids.indexOf(a.id) - ids.indexOf(b.id));
   const order = (l: LinkProfileResult) =>

@@ -339,19 +339,21 @@ function requestTable(w: WorkloadResult): string {
 }
 
 /** Which workloads a later run of other --workloads kept, and from which run. */
-function keptWorkloads(workloads: WorkloadResult[]): string {
-  const runs = new Map<string, { repeats: number; titles: string[] }>();
+/** Names the workloads an earlier run measured, with when and (for a link profile) on which CPU. */
+export function keptWorkloads(workloads: WorkloadResult[]): string {
+  const runs = new Map<string, { from: NonNullable<WorkloadResult["keptFrom"]>; titles: string[] }>();
   for (const w of workloads) {
     if (!w.keptFrom) continue;
-    const run = runs.get(w.keptFrom.generatedAt) ?? { repeats: w.keptFrom.repeats, titles: [] };
+    const run = runs.get(w.keptFrom.generatedAt) ?? { from: w.keptFrom, titles: [] };
     run.titles.push(w.title);
     runs.set(w.keptFrom.generatedAt, run);
   }
-  return [...runs]
-    .map(
-      ([at, run]) =>
-        ` From the run of ${at.slice(0, 16).replace("T", " ")} UTC (${run.repeats} run${run.repeats === 1 ? "" : "s"} of each tool), kept: ${run.titles.join("; ")}.`,
-    )
+  return [...runs.values()]
+    .map(({ from, titles }) => {
+      const on = from.cpuModel ? ` on ${from.cpuModel}` : "";
+      const repeats = `${from.repeats} run${from.repeats === 1 ? "" : "s"} of each tool`;
+      return ` From the run of ${from.generatedAt.slice(0, 16).replace("T", " ")} UTC${on} (${repeats}), kept: ${titles.join("; ")}.`;
+    })
     .join("");
 }
 

@@ -111,8 +111,11 @@ export interface RequestCount {
 
 export interface WorkloadResult {
   id: string;
-  /** Set on a workload a later run of other --workloads kept: when it was measured, and how often. */
-  keptFrom?: { generatedAt: string; repeats: number };
+  /**
+   * Set on a workload a later run of other --workloads kept: when it was measured, how often, and
+   * for a link profile on which CPU (profiles are rerun on other days, maybe on other machines).
+   */
+  keptFrom?: { generatedAt: string; repeats: number; cpuModel?: string };
   /** Informational workloads have no targets of their own (only the peak RSS one). */
   informational?: boolean;
   title: string;
