@@ -350,18 +350,15 @@ export function withLink(previous: BenchResults | undefined, entry: LinkProfileR
   const others = (base.links ?? []).filter((l) => l.name !== entry.name);
   // A run stopped early, or one of a few workloads, keeps the workloads of the run before it.
   const earlier = (base.links ?? []).find((l) => l.name === entry.name);
-  const kept = (w: WorkloadResult): WorkloadResult =>
-    w.keptFrom || !earlier
-      ? w
-      : {
-          ...w,
-          keptFrom: {
-            generatedAt: earlier.generatedAt,
-            repeats: earlier.repeats,
-            cpuModel: earlier.machine.cpuModel,
-          },
-        };
-  const workloads = mergeRerun(earlier?.workloads ?? [], entry.workloads, kept);
+  const workloads = mergeRerun(
+    earlier?.workloads ?? [],
+    entry.workloads,
+    earlier && {
+      generatedAt: earlier.generatedAt,
+      repeats: earlier.repeats,
+      cpuModel: earlier.machine.cpuModel,
+    },
+  );
   const ids = ["1GiB", "1GiB-single", "4MiB", "16KiB"];
   workloads.sort((a, b) => ids.indexOf(a.id) - ids.indexOf(b.id));
   const order = (l: LinkProfileResult) =>

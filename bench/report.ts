@@ -559,11 +559,11 @@ export function withLoopback(previous: BenchResults | undefined, loopback: Bench
           ),
         }
       : undefined);
-  const kept = (w: WorkloadResult): WorkloadResult =>
-    w.keptFrom || !previous
-      ? w
-      : { ...w, keptFrom: { generatedAt: previous.generatedAt, repeats: previous.repeats } };
-  const workloads = mergeRerun(previous?.workloads ?? [], loopback.workloads, kept);
+  const workloads = mergeRerun(
+    previous?.workloads ?? [],
+    loopback.workloads,
+    previous && { generatedAt: previous.generatedAt, repeats: previous.repeats },
+  );
   return {
     ...loopback,
     workloads,

@@ -196,15 +196,16 @@ export interface LinkProfileResult {
 
 /**
  * The workloads of a run of a few of them (--workloads, or one stopped early) merged into the run
- * before it: the earlier order, each rerun workload in its place, new ones after; `kept` marks
- * those the earlier run measured.
+ * before it: the earlier order, each rerun workload in its place, new ones after; those the earlier
+ * run measured are marked `earlier`, unless a run before that already marked them.
  */
 export function mergeRerun(
   before: readonly WorkloadResult[],
   rerun: readonly WorkloadResult[],
-  kept: (workload: WorkloadResult) => WorkloadResult = (workload) => workload,
+  earlier?: NonNullable<WorkloadResult["keptFrom"]>,
 ): WorkloadResult[] {
   const byId = new Map(rerun.map((w) => [w.id, w]));
+  const kept = (w: WorkloadResult) => (w.keptFrom || !earlier ? w : { ...w, keptFrom: earlier });
   return [
     ...before.map((w) => byId.get(w.id) ?? kept(w)),
     ...rerun.filter((w) => !before.some((b) => b.id === w.id)),
