@@ -431,10 +431,16 @@ describe("beyond one invocation", () => {
 });
 
 describe("backfill", () => {
-  // 2,500 objects through moto's SQS on two shared cores: 104-193 s in recent runs, and over 300 s
-  // twice on 2026-12-03 (with the build of that morning too): moto's pace, not the handler's.
+  // moto 5.2 rescans the whole queue for every message it receives or queues, so a page of 1,000
+  // tasks takes 20-40 s to queue here, and more than moto's default 30 s visibility under load. The
+  // page task was then received again and queued its page twice, which slowed moto further: 4,581
+  // messages received for 2,502 and 509 s, with two CPU hogs beside it (measured 2026-12-07). A
+  // visibility beyond the slowest invocation, as the template sets, keeps each page queued once:
+  // 116 s alone, 199 s beside the hogs.
   it("spreads a backfill of 2,500 keys over queue messages", { timeout: 600_000 }, async () => {
-    const queue = await createQueueWithDlq(pair.moto, `backfill-${Date.now()}`, 3);
+    const queue = await createQueueWithDlq(pair.moto, `backfill-${Date.now()}`, 3, {
+      VisibilityTimeout: "900",
+    });
     const s = await setup({ QUEUE_URL: queue.queueUrl, S3_PREFIX_FILTER: "", POWERTOOLS_LOG_LEVEL: "WARN" });
     const keys = Array.from({ length: 2500 }, (_, i) => `bf/${String(i).padStart(4, "0")}.txt`);
     for (let i = 0; i < keys.length; i += 50) {
