@@ -125,6 +125,14 @@ export function congestionOf(error: unknown): "throttled" | "broken" | undefined
   return httpStatusOf(error) === 503 ? "throttled" : undefined;
 }
 
+/** What Node and the SDK say when a connection is cut under a body, without a code to tell by. */
+const CUT_MESSAGE = /socket hang up|aborted|premature close|ECONNRESET/i;
+
+/** A body's connection was cut (reset, or closed before its last byte), not a fault of the bytes. */
+export function isConnectionCut(error: unknown): boolean {
+  return isNetworkError(error) || CUT_MESSAGE.test(String((error as Error | undefined)?.message));
+}
+
 /** Throttling, 5xx, network faults and integrity mismatches are worth another attempt. */
 export function isRetryable(error: unknown): boolean {
   if (error instanceof SourceChangedError || error instanceof PermanentError) return false;
@@ -138,7 +146,7 @@ export function isRetryable(error: unknown): boolean {
   if (status !== undefined && status >= 200 && status < 300) return true;
   const sdkError = error as Parameters<typeof isTransientError>[0];
   if (typeof sdkError !== "object" || sdkError === null || !("$metadata" in sdkError)) {
-    return /socket hang up|aborted|premature close|ECONNRESET/i.test(String((error as Error)?.message));
+    return CUT_MESSAGE.test(String((error as Error)?.message));
   }
   return isThrottlingError(sdkError) || isTransientError(sdkError) || isServerError(sdkError);
 }

@@ -1,7 +1,6 @@
-import { PassThrough, type Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
+import { finished, PassThrough, type Readable, type Writable } from "node:stream";
 import { DigestingStream, type ReadDigest } from "./digesting-stream.js";
-import { IntegrityError, labelError, StallError } from "./errors.js";
+import { IntegrityError, isConnectionCut, labelError, StallError } from "./errors.js";
 import type { PartSink } from "./ordered-digest.js";
 import type { SourceBody } from "./source-state.js";
 
@@ -55,6 +54,71 @@ function watchStalls(ms: number, abort: (error: StallError) => void, targetStall
 }
 
 /**
+ * A cut that comes less than a MiB after the read's last start is fruitless. A read goes on after
+ * three of them and any number of others; the fourth fails its attempt. Every rest read then moves
+ * a MiB or spends one of three, so a server that cuts every answer early cannot keep a read going.
+ */
+const FRUITFUL_BYTES = 1024 * 1024;
+const MAX_FRUITLESS_RESUMES = 3;
+
+/**
+ * Pipes one source read into `into` across cuts of its connection: the rest of the same version
+ * is read from the byte reached (see SourceBody.rest), where a failed attempt would send the whole
+ * part again over the link. The link at the source resets every ~300 MB on cross-border, and a
+ * part of a source laid out in 64 MiB parts takes 16 s to read there at 4 MB/s. A cut while
+ * `signal` is aborted is the abort's (a stall, a hedge, a cancel, the upload failing): it ends
+ * the read. Settles as a pipeline would, once `into` has taken the last byte or failed. The bodies
+ * are piped straight in: an async generator between them took 1-4 CPU-s more per GiB on
+ * cross-border, a PassThrough 0.3 more on loopback (measured).
+ */
+function pipeResuming(first: SourceBody, into: Writable, signal: AbortSignal): Promise<void> {
+  const { rest } = first;
+  let current = first.body;
+  let offset = 0;
+  let fruitless = 0;
+  const follow = (body: Readable) => {
+    current = body;
+    const startedAt = offset;
+    body.on("data", (chunk: Uint8Array) => {
+      offset += chunk.length;
+    });
+    // finished() also answers for a body already errored or destroyed while it waited for a slot.
+    finished(body, (error) => {
+      if (!error) {
+        into.end();
+        return;
+      }
+      body.unpipe(into);
+      if (offset - startedAt < FRUITFUL_BYTES) fruitless++;
+      const resumable =
+        !into.destroyed &&
+        !signal.aborted &&
+        rest !== undefined &&
+        fruitless <= MAX_FRUITLESS_RESUMES &&
+        offset < first.contentLength &&
+        isConnectionCut(error);
+      if (!resumable) {
+        into.destroy(error);
+        return;
+      }
+      rest(offset, signal).then(
+        (read) => (into.destroyed ? read.body.destroy() : follow(read.body)),
+        (failure: unknown) => into.destroy(failure as Error),
+      );
+    });
+    body.pipe(into, { end: false });
+  };
+  return new Promise((resolve, reject) => {
+    finished(into, { readable: false }, (error) => {
+      current.destroy();
+      if (error) reject(error);
+      else resolve();
+    });
+    follow(first.body);
+  });
+}
+
+/**
  * Streams one source read straight into one upload request, taking a digest of the bytes on the
  * way. Nothing is buffered beyond the streams' own high-water marks; a `sink` (the ordered
  * whole-object MD5) sees every byte, and hears that the read is complete as soon as the last byte
@@ -90,7 +154,7 @@ export async function pipeSource<T>(
       sink && ((chunk) => sink.write(chunk)),
       options.digest ?? "md5",
     );
-    const reading = pipeline(source.body, digesting).then(() => {
+    const reading = pipeResuming(source, digesting, controller.signal).then(() => {
       if (digesting.bytes !== source.contentLength) {
         throw new IntegrityError(
           `read ${digesting.bytes} bytes where the source declared ${source.contentLength}`,

@@ -162,7 +162,8 @@ export async function openSource(source: BucketSide, key: string): Promise<Opene
     // the read that takes it (the stream is left errored), not the process: the SDK's checksum
     // stream re-emits the socket's error, and with no listener Node throws it (one of 7 soak runs on 2026-12-07).
     body.on("error", () => undefined);
-    return { state: toSourceState(key, output, contentLength), body, contentLength };
+    const state = toSourceState(key, output, contentLength);
+    return { state, body, contentLength, rest: restOf(source, state, 0, contentLength) };
   } catch (error) {
     if (isNotFound(error)) return undefined;
     throw error;
@@ -177,6 +178,23 @@ export function pinTo(state: SourceState): { VersionId: string } | { IfMatch: st
 export interface SourceBody {
   body: Readable;
   contentLength: number;
+  /**
+   * Reads this read's bytes from `offset` on, of the same version: the rest of a body whose
+   * connection was cut (see pipeSource). Undefined where the answer does not say where it starts.
+   */
+  rest?: (offset: number, signal: AbortSignal) => Promise<SourceBody>;
+}
+
+/** The object offset of a ranged answer's first byte, from its Content-Range (`bytes 0-99/1000`). */
+function rangeStart(contentRange: string | undefined): number | undefined {
+  const start = /^bytes (\d+)-/.exec(contentRange ?? "")?.[1];
+  return start === undefined ? undefined : Number(start);
+}
+
+/** The rest of a read of `contentLength` bytes that started at object offset `start`. */
+function restOf(source: BucketSide, state: SourceState, start: number, contentLength: number) {
+  return (offset: number, signal: AbortSignal) =>
+    readSource(source, state, { range: [start + offset, start + contentLength - 1] }, signal);
 }
 
 /** GET the whole object, one part of it (mirrored layout) or a byte range, pinned to `state`. */
@@ -218,7 +236,13 @@ export async function readSource(
       `s3://${source.bucket}/${state.key}: the source answered a read of part ${slice.partNumber} with the whole object (it ignores ?partNumber=)`,
     );
   }
-  return { body, contentLength: output.ContentLength ?? 0 };
+  const contentLength = output.ContentLength ?? 0;
+  const start = slice === "whole" ? 0 : "range" in slice ? slice.range[0] : rangeStart(output.ContentRange);
+  return {
+    body,
+    contentLength,
+    rest: start === undefined ? undefined : restOf(source, state, start, contentLength),
+  };
 }
 
 /** The source's tags as an x-amz-tagging value, or undefined when it has none. */
