@@ -154,6 +154,9 @@ export function isRetryable(error: unknown): boolean {
 const FRIENDLY: Record<string, string> = {
   NoSuchBucket: "bucket does not exist",
   NoSuchKey: "object does not exist",
+  // A 404 that "not found" would blame on the object: the copy's own upload is gone mid-copy.
+  NoSuchUpload:
+    "the copy's multipart upload is gone from the target (aborted by a lifecycle rule or another process)",
   AccessDenied: "access denied (check the credentials and the bucket policy)",
   InvalidAccessKeyId: "the access key id is not valid for this endpoint (check the credentials and region)",
   SignatureDoesNotMatch: "the secret key does not match the access key (check the credentials)",
