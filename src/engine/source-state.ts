@@ -7,7 +7,13 @@ import {
   type HeadObjectCommandOutput,
 } from "@aws-sdk/client-s3";
 import pLimit from "p-limit";
-import { errorName, httpStatusOf, PartReadsIgnoredError, SourceChangedError } from "./errors.js";
+import {
+  errorName,
+  httpStatusOf,
+  IntegrityError,
+  PartReadsIgnoredError,
+  SourceChangedError,
+} from "./errors.js";
 import { normalizeEtag } from "./etag.js";
 import { hedgedRead } from "./hedged-reads.js";
 import type { PartRange } from "./plan-parts.js";
@@ -238,6 +244,14 @@ export async function readSource(
   }
   const contentLength = output.ContentLength ?? 0;
   const start = slice === "whole" ? 0 : "range" in slice ? slice.range[0] : rangeStart(output.ContentRange);
+  // A range answered from elsewhere (a server or proxy that drops Range sends the whole object)
+  // would have its bytes taken for the range's: those of a part, or the rest of a cut read.
+  if (typeof slice === "object" && "range" in slice && rangeStart(output.ContentRange) !== start) {
+    body.destroy();
+    throw new IntegrityError(
+      `s3://${source.bucket}/${state.key}: the source answered a read of bytes ${slice.range[0]}-${slice.range[1]} with ${output.ContentRange ? `"${output.ContentRange}"` : "the whole object (it ignores Range)"}`,
+    );
+  }
   return {
     body,
     contentLength,
