@@ -242,16 +242,17 @@ export async function readSource(
       `s3://${source.bucket}/${state.key}: the source answered a read of part ${slice.partNumber} with the whole object (it ignores ?partNumber=)`,
     );
   }
-  const contentLength = output.ContentLength ?? 0;
-  const start = slice === "whole" ? 0 : "range" in slice ? slice.range[0] : rangeStart(output.ContentRange);
+  const answeredFrom = rangeStart(output.ContentRange);
   // A range answered from elsewhere (a server or proxy that drops Range sends the whole object)
   // would have its bytes taken for the range's: those of a part, or the rest of a cut read.
-  if (typeof slice === "object" && "range" in slice && rangeStart(output.ContentRange) !== start) {
+  if (typeof slice === "object" && "range" in slice && answeredFrom !== slice.range[0]) {
     body.destroy();
     throw new IntegrityError(
       `s3://${source.bucket}/${state.key}: the source answered a read of bytes ${slice.range[0]}-${slice.range[1]} with ${output.ContentRange ? `"${output.ContentRange}"` : "the whole object (it ignores Range)"}`,
     );
   }
+  const contentLength = output.ContentLength ?? 0;
+  const start = slice === "whole" ? 0 : answeredFrom;
   return {
     body,
     contentLength,
