@@ -225,6 +225,7 @@ export const COLORS: Record<ToolId, string> = {
   "s5cmd-put": "#dde2e7",
   s3xsync: "#1f6feb",
   "s3xsync-candidate": "#7aa7f0",
+  "s3xsync-baseline": "#9bb0c8",
   "rclone-default": "#e3872d",
   "rclone-matched": "#f0b37e",
   "rclone-tuned": "#b5651d",
@@ -456,6 +457,15 @@ export function renderMarkdown(
       "",
     );
   }
+  if (results.baseline) {
+    out.push(
+      "## An earlier build (baseline)",
+      "",
+      `The rows "${TOOL_LABELS["s3xsync-baseline"]}" are an earlier build of the CLI, run interleaved with the ` +
+        `others in the same run, so that a change of machine does not pass for a change of speed: ${results.baseline.description}`,
+      "",
+    );
+  }
   const analysis = analysisText();
   if (analysis) out.push(analysis.trim(), "");
   if (results.links?.length) out.push(renderLinkSection(results), "");
@@ -480,6 +490,9 @@ export function renderMarkdown(
     "BENCH_SCALE=small npm run bench     # reduced sizes, 2 repeats, output in .cache/bench-small/ (checks the setup)",
     "BENCH_REPEATS=3 BENCH_WORKLOADS=16KiB npm run bench",
     "npm run bench:report                # render this file and the chart again from bench/results.json",
+    '# the build from before issue 12 beside ours (the loopback rows "now / the baseline build"):',
+    "git worktree add .cache/baseline 653cae4 && (cd .cache/baseline && npm ci && npm run build)",
+    'S3XSYNC_BASELINE=.cache/baseline/dist/cli/s3xsync.js S3XSYNC_BASELINE_NOTE="653cae4, 2026-11-26" npm run bench',
     "```",
     "",
     "Everything runs on 127.0.0.1: two MinIO servers with different keys and regions (cn-north-1 and",

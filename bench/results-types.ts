@@ -7,6 +7,7 @@ export type ToolId =
   | "s5cmd-put"
   | "s3xsync"
   | "s3xsync-candidate"
+  | "s3xsync-baseline"
   | "rclone-default"
   | "rclone-matched"
   | "rclone-tuned";
@@ -19,6 +20,7 @@ export const ALL_TOOLS: ToolId[] = [
   "s5cmd-put",
   "s3xsync",
   "s3xsync-candidate",
+  "s3xsync-baseline",
   "rclone-default",
   "rclone-matched",
   "rclone-tuned",
@@ -31,6 +33,7 @@ export const TOOL_LABELS: Record<ToolId, string> = {
   "s5cmd-put": "PUT only (s5cmd)",
   s3xsync: "s3xsync sync (defaults)",
   "s3xsync-candidate": "s3xsync, proposed engine changes",
+  "s3xsync-baseline": "s3xsync, an earlier build (baseline)",
   "rclone-default": "rclone copy (defaults)",
   "rclone-matched": "rclone copy (our parallelism)",
   "rclone-tuned": "rclone copy (tuned for a long link)",
@@ -160,6 +163,8 @@ export interface BenchResults {
   settings: Record<string, string>;
   /** The S3XSYNC_CANDIDATE build benchmarked beside the project's own, and what it changes. */
   candidate?: { path: string; description: string };
+  /** The S3XSYNC_BASELINE build run beside the project's own, and which build it is. */
+  baseline?: { path: string; description: string };
   workloads: WorkloadResult[];
   targets: TargetCheck[];
   /** The link profiles (bench/link-bench.ts), each from its own run; a run replaces its profile's entry. */

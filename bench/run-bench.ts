@@ -31,6 +31,9 @@
 //   S3XSYNC_CLI=path       benchmark another build of the CLI instead of dist/cli/s3xsync.js
 //   S3XSYNC_CANDIDATE=path also benchmark this build, interleaved with the others ("s3xsync-candidate"),
 //   S3XSYNC_CANDIDATE_NOTE="..." and say what it changes: how an engine change is measured before it lands
+//   S3XSYNC_BASELINE=path  also benchmark this earlier build ("s3xsync-baseline"), and
+//   S3XSYNC_BASELINE_NOTE="..." say which: loopback's "now / before issue 12" targets then compare
+//                          with it in the same run instead of with figures taken on another machine
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -43,6 +46,7 @@ import { parseLinkRuns, runLinkBench } from "./link-bench.js";
 import { renderTable, saveResults, summarize, withLoopback } from "./report.js";
 import type { BenchResults, RequestCount, ToolId, WorkloadResult } from "./results-types.js";
 import {
+  BASELINE,
   CANDIDATE,
   type Context,
   type Endpoints,
@@ -138,6 +142,7 @@ const TOOLS: ToolId[] = [
   "s5cmd-put",
   "s3xsync",
   ...(CANDIDATE ? (["s3xsync-candidate"] as const) : []),
+  ...(BASELINE ? (["s3xsync-baseline"] as const) : []),
   "rclone-default",
   "rclone-matched",
 ];
@@ -171,6 +176,11 @@ const SETTINGS: Record<string, string> = {
  * Pass-through proxies in front of both servers (no faults): they count requests, and hold each
  * one `latencyMs` before forwarding it when asked to.
  */
+/** What another build benchmarked beside ours is, in the words its environment variable gave. */
+function buildNote(variable: string): string {
+  return process.env[variable] ?? `(no description given in ${variable})`;
+}
+
 async function startProxies(ctx: Context, latencyMs?: number) {
   const sourceProxy = await startFaultProxy({ upstream: ctx.source.endpoint, latencyMs });
   const targetProxy = await startFaultProxy({ upstream: ctx.target.endpoint, latencyMs });
@@ -259,14 +269,9 @@ async function loopbackBench(repeats: number): Promise<Omit<BenchResults, "targe
     ),
     settings: SETTINGS,
     ...(CANDIDATE
-      ? {
-          candidate: {
-            path: CANDIDATE,
-            description:
-              process.env.S3XSYNC_CANDIDATE_NOTE ?? "(no description given in S3XSYNC_CANDIDATE_NOTE)",
-          },
-        }
+      ? { candidate: { path: CANDIDATE, description: buildNote("S3XSYNC_CANDIDATE_NOTE") } }
       : {}),
+    ...(BASELINE ? { baseline: { path: BASELINE, description: buildNote("S3XSYNC_BASELINE_NOTE") } } : {}),
     workloads,
   };
 }

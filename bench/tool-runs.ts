@@ -41,6 +41,13 @@ export interface WorkloadSpec {
 }
 
 export const CANDIDATE = process.env.S3XSYNC_CANDIDATE ? resolve(process.env.S3XSYNC_CANDIDATE) : undefined;
+export const BASELINE = process.env.S3XSYNC_BASELINE ? resolve(process.env.S3XSYNC_BASELINE) : undefined;
+
+/** Other builds of the CLI run beside the project's own, by the tool that runs each. */
+const OTHER_BUILDS: Partial<Record<ToolId, string>> = {
+  "s3xsync-candidate": CANDIDATE,
+  "s3xsync-baseline": BASELINE,
+};
 
 export const RCLONE_MATCHED_FLAGS = [
   "--transfers",
@@ -272,10 +279,11 @@ function startTool(
         { env: s5cmdEnv(endpoints.target), stdio },
       );
     case "s3xsync-candidate":
+    case "s3xsync-baseline":
       return spawn(
         process.execPath,
         [
-          CANDIDATE as string,
+          OTHER_BUILDS[tool] as string,
           "sync",
           `s3://${SRC_BUCKET}/${spec.prefix}`,
           `s3://${targetBucket}/${spec.prefix}`,
@@ -355,7 +363,7 @@ export async function runOnce(
     problem = `exit ${run.code ?? run.signal}: ${run.stderr.trim().split("\n").slice(-3).join(" | ")}`;
   else if (landed.objects !== expected.objects || landed.bytes !== expected.bytes) {
     problem = `${landed.objects} objects / ${landed.bytes} bytes arrived, expected ${expected.objects} / ${expected.bytes}`;
-  } else if (tool === "s3xsync" || tool === "s3xsync-candidate") {
+  } else if (tool === "s3xsync" || tool in OTHER_BUILDS) {
     const summary = JSON.parse(run.stdout) as { copied: number; failed: number };
     if (summary.failed !== 0 || summary.copied !== spec.objects) problem = `summary ${run.stdout.trim()}`;
   }
