@@ -98,7 +98,14 @@ const workload = (
  * modelled). s5cmd is left out: its 256 workers would measure the proxy.
  */
 const LATENCY_MS = 50;
-const LATENCY_TOOLS: ToolId[] = ["limit-get", "limit-put", "s3xsync", "rclone-default", "rclone-matched"];
+const LATENCY_TOOLS: ToolId[] = [
+  "limit-get",
+  "limit-put",
+  "s3xsync",
+  ...(BASELINE ? (["s3xsync-baseline"] as const) : []),
+  "rclone-default",
+  "rclone-matched",
+];
 const overLatency = { latencyMs: LATENCY_MS, tools: LATENCY_TOOLS };
 
 // The three workloads, and a single-part 1 GiB source: the engine cuts that one into parts
