@@ -157,6 +157,10 @@ const FRIENDLY: Record<string, string> = {
   // A 404 that "not found" would blame on the object: the copy's own upload is gone mid-copy.
   NoSuchUpload:
     "the copy's multipart upload is gone from the target (aborted by a lifecycle rule or another process)",
+  // S3 answers 400 RequestTimeout to a request whose body has sent nothing for about 20 s, sooner
+  // than the default stall timeout of 30 s: a stall upstream of the upload, not the target's fault.
+  RequestTimeout:
+    "the target closed a request whose bytes stopped coming (S3 waits about 20 s): the source or the link to the target stalled",
   AccessDenied: "access denied (check the credentials and the bucket policy)",
   InvalidAccessKeyId: "the access key id is not valid for this endpoint (check the credentials and region)",
   SignatureDoesNotMatch: "the secret key does not match the access key (check the credentials)",

@@ -69,6 +69,8 @@ describe("error classification", () => {
   it("describes errors in one line without a stack", () => {
     expect(describeError(sdkError("NoSuchBucket", 404))).toBe("bucket does not exist");
     expect(describeError(sdkError("NoSuchUpload", 404))).toMatch(/multipart upload is gone/);
+    expect(describeError(sdkError("RequestTimeout", 400))).toMatch(/bytes stopped coming/);
+    expect(isRetryable(sdkError("RequestTimeout", 400))).toBe(true);
     expect(describeError(sdkError("Weird", 418))).toBe("Weird (HTTP 418)");
     expect(describeError(Object.assign(new Error("x"), { code: "ECONNREFUSED" }))).toMatch(/unreachable/);
   });
