@@ -179,15 +179,15 @@ const SETTINGS: Record<string, string> = {
     "wall time from spawn to exit of the tool's process; peak RSS = VmHWM from /proc/<pid>/status polled every 50 ms; CPU from /proc/<pid>/stat",
 };
 
-/**
- * Pass-through proxies in front of both servers (no faults): they count requests, and hold each
- * one `latencyMs` before forwarding it when asked to.
- */
 /** What another build benchmarked beside ours is, in the words its environment variable gave. */
 function buildNote(variable: string): string {
   return process.env[variable] ?? `(no description given in ${variable})`;
 }
 
+/**
+ * Pass-through proxies in front of both servers (no faults): they count requests, and hold each
+ * one `latencyMs` before forwarding it when asked to.
+ */
 async function startProxies(ctx: Context, latencyMs?: number) {
   const sourceProxy = await startFaultProxy({ upstream: ctx.source.endpoint, latencyMs });
   const targetProxy = await startFaultProxy({ upstream: ctx.target.endpoint, latencyMs });
